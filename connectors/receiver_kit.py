@@ -1,0 +1,95 @@
+"""The receiver kit: a contact point reads its own queue with pika.
+
+Small and blocking on purpose, so that a police IT team can read it in one
+sitting. Each message is opened with the contact point's private key and
+written once to the local inbox; only then is it acknowledged to the broker.
+A message that cannot be read is rejected without requeue (the broker parks
+it) rather than looping. After a lost connection the kit reconnects, and the
+broker redelivers whatever was not acknowledged: the inbox writes it once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pika
+import structlog
+from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker
+
+from connectors.inbox import Inbox
+from contracts.sealing import SealedContentError, open_sealed
+
+log = structlog.get_logger(__name__)
+
+
+class ReceiverKit:
+    def __init__(
+        self,
+        amqp_url: str,
+        queue: str,
+        private_key: str,
+        inbox: Inbox,
+        *,
+        prefetch: int = 10,
+    ) -> None:
+        self._parameters = pika.URLParameters(amqp_url)
+        self._queue = queue
+        self._private_key = private_key
+        self._inbox = inbox
+        self._prefetch = prefetch
+
+    def handle(self, channel, method, properties, body: bytes) -> None:
+        """Open one message, store it once, then acknowledge it."""
+        try:
+            message = json.loads(body)
+            referral_id = message["referral_id"]
+            content = open_sealed(self._private_key, message["content"])
+        except (ValueError, KeyError, TypeError, SealedContentError):
+            log.warning("message_unreadable", delivery_tag=method.delivery_tag)
+            channel.basic_reject(method.delivery_tag, requeue=False)
+            return
+
+        record = {
+            "referral_id": referral_id,
+            "case_id": message.get("case_id"),
+            "role": message.get("role"),
+            "routed_at": message.get("routed_at"),
+            "ack_due_at": message.get("ack_due_at"),
+            "content": content,
+        }
+        stored = self._inbox.write_once(referral_id, record)
+        log.info("referral_received", referral_id=referral_id, new=stored)
+        channel.basic_ack(method.delivery_tag)
+
+    def consume(self, *, max_messages: int | None = None, idle_timeout=None) -> int:
+        """Consume until `max_messages` or `idle_timeout` seconds of quiet."""
+        handled = 0
+        connection = pika.BlockingConnection(self._parameters)
+        try:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=self._prefetch)
+            for method, properties, body in channel.consume(
+                self._queue, inactivity_timeout=idle_timeout
+            ):
+                if method is None:
+                    break
+                self.handle(channel, method, properties, body)
+                handled += 1
+                if max_messages is not None and handled >= max_messages:
+                    break
+            channel.cancel()
+        finally:
+            if connection.is_open:
+                connection.close()
+
+        return handled
+
+    def run_forever(self, reconnect_delay: float = 5.0) -> None:
+        """Consume, reconnecting after every loss of the broker."""
+        while True:
+            try:
+                self.consume()
+            except (AMQPConnectionError, ChannelClosedByBroker) as error:
+                log.warning("broker_lost", error_type=type(error).__name__)
+                time.sleep(reconnect_delay)

@@ -1,0 +1,85 @@
+"""Referrals as contact points and hotlines see them, and the acknowledgement."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from contracts.base import StrictSchema
+
+ROLES = ("lead", "informed", "support")
+REFERRAL_STATES = (
+    "routed",
+    "delivered",
+    "acknowledged",
+    "follow_up_reported",
+    "closed",
+    "declined",
+    "revoked",
+)
+SEALED_BOX = "x25519-xsalsa20-poly1305-sealedbox"
+
+
+class AcknowledgementSchema(StrictSchema):
+    """Body of `POST /v1/referrals/{id}/acknowledgement`; it may be empty."""
+
+    acknowledged_by = fields.String(
+        validate=validate.Length(min=1, max=128),
+        metadata={
+            "description": "The contact point's own reference for the person "
+            "who took the referral in hand (a staff number, not a name)."
+        },
+    )
+
+
+class ReferralSchema(Schema):
+    """One referral: a case sent to one contact point in one role."""
+
+    id = fields.String()
+    case_id = fields.String()
+    contact_point_id = fields.String()
+    role = fields.String(metadata={"enum": list(ROLES)})
+    state = fields.String(metadata={"enum": list(REFERRAL_STATES)})
+    routed_at = fields.AwareDateTime()
+    ack_due_at = fields.AwareDateTime()
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_within_target = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "null until acknowledged"},
+    )
+    breached_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+class CaseSchema(Schema):
+    """The router's record of one report, as its hotline may follow it."""
+
+    case_id = fields.String()
+    reference = fields.String()
+    received_at = fields.AwareDateTime()
+    routed_at = fields.AwareDateTime()
+    rule_set_version = fields.String()
+    referrals = fields.List(fields.Nested(ReferralSchema))
+
+
+class SealedContentSchema(Schema):
+    alg = fields.String(metadata={"enum": [SEALED_BOX]})
+    ciphertext = fields.String(metadata={"description": "base64 of the sealed box"})
+
+
+class ReferralMessageSchema(Schema):
+    """What travels to a contact point: routing headers and sealed content.
+
+    The content is the part of the report that the referral's role receives,
+    as JSON, sealed to the contact point's X25519 key; only the contact point
+    can open it.
+    """
+
+    protocol = fields.String()
+    referral_id = fields.String()
+    case_id = fields.String()
+    contact_point_id = fields.String()
+    role = fields.String(metadata={"enum": list(ROLES)})
+    routed_at = fields.AwareDateTime()
+    ack_due_at = fields.AwareDateTime()
+    content = fields.Nested(SealedContentSchema)

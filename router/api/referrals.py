@@ -1,0 +1,39 @@
+"""`/v1/referrals`: contact points acknowledge what was routed to them."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from contracts.referrals import AcknowledgementSchema, ReferralSchema
+from router.acknowledgements import acknowledge
+from router.api.signed import require_signed_call, services
+from router.logs import bind_case, bind_referral
+
+blueprint = Blueprint(
+    "referrals",
+    __name__,
+    url_prefix="/v1/referrals",
+    description="Referrals as their contact points handle them.",
+)
+require_signed_call(blueprint, "contact_point")
+
+
+@blueprint.route("/<referral_id>/acknowledgement", methods=["POST"])
+@blueprint.arguments(AcknowledgementSchema, required=False)
+@blueprint.response(200, ReferralSchema)
+def acknowledge_referral(body: dict, referral_id: str):
+    """Confirm that a person has the referral in hand; repeating changes nothing."""
+    ctx = services()
+    bind_referral(referral_id)
+    with ctx.engine.begin() as connection:
+        referral = acknowledge(
+            connection,
+            g.call,
+            referral_id,
+            acknowledged_by=(body or {}).get("acknowledged_by"),
+            now=ctx.clock.now(),
+        )
+    bind_case(referral["case_id"])
+
+    return referral

@@ -1,0 +1,81 @@
+"""`/v1/reports`: hotlines file reports and follow them."""
+
+from __future__ import annotations
+
+from flask import g, request, url_for
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+
+from contracts.referrals import CaseSchema
+from contracts.reports import ReportSchema
+from contracts.signed_calls import body_digest
+from router.api.signed import require_signed_call, services
+from router.auth import claim_token
+from router.cases import find_case, read_case
+from router.errors import NotFound
+from router.intake import Submission, submit_report
+from router.logs import bind_case
+
+blueprint = Blueprint(
+    "reports",
+    __name__,
+    url_prefix="/v1/reports",
+    description="Reports filed by member hotlines, and how they were followed.",
+)
+require_signed_call(blueprint, "hotline")
+
+
+@blueprint.route("", methods=["POST"])
+@blueprint.arguments(ReportSchema)
+@blueprint.response(201, CaseSchema)
+@blueprint.alt_response(200, schema=CaseSchema, description="Filed before")
+def file_report(report: dict):
+    """File a report; the same reference with the same body returns its case."""
+    ctx = services()
+    submission = Submission(
+        call=g.call,
+        report=report,
+        document=request.get_json(),
+        body_sha256=body_digest(request.get_data(cache=True)),
+    )
+    outcome = _submit(ctx, submission)
+    bind_case(outcome.case["case_id"])
+    status = 201 if outcome.created else 200
+    location = url_for("reports.follow_report", reference=report["reference"])
+
+    return outcome.case, status, {"Location": location}
+
+
+def _submit(ctx, submission: Submission):
+    try:
+        return _submit_once(ctx, submission)
+    except IntegrityError:
+        # Another request filed the same reference a moment ago: a second
+        # attempt finds its case and answers as for any resubmission.
+        return _submit_once(ctx, submission)
+
+
+def _submit_once(ctx, submission: Submission):
+    with ctx.engine.begin() as connection:
+        return submit_report(
+            connection,
+            submission,
+            decide=ctx.routing.decide,
+            snapshot=ctx.directory.current(),
+            now=ctx.clock.now(),
+        )
+
+
+@blueprint.route("/<reference>", methods=["GET"])
+@blueprint.response(200, CaseSchema)
+def follow_report(reference: str):
+    """A case with its referrals, for the hotline that filed it and no other."""
+    ctx = services()
+    with ctx.engine.begin() as connection:
+        claim_token(connection, g.call)
+        case_row = find_case(connection, g.call.party_id, reference)
+        if case_row is None:
+            raise NotFound("You filed no report under this reference.")
+        bind_case(case_row.id)
+
+        return read_case(connection, case_row)

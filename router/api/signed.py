@@ -1,0 +1,53 @@
+"""The signed-call gate that stands before every `/v1` view.
+
+It runs as a `before_request` hook, so the raw body is bounded, and the
+signature and every claim verified, before anything parses the body.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, request
+
+from router.auth import VerifiedCall, bearer_token, verify_call
+from router.errors import Forbidden, PayloadTooLarge, UnsupportedMediaType
+
+FORBIDDEN_KIND = "This endpoint is not for your kind of party."
+
+
+def services():
+    return current_app.extensions["referral_router"]
+
+
+def require_signed_call(blueprint: Blueprint, party_kind: str) -> None:
+    """Make every view of `blueprint` answer only signed calls of `party_kind`."""
+
+    @blueprint.before_request
+    def _verify() -> None:
+        g.call = verify_request(party_kind)
+
+
+def verify_request(party_kind: str) -> VerifiedCall:
+    ctx = services()
+    settings = ctx.settings
+    if (request.content_length or 0) > settings.max_body_bytes:
+        raise PayloadTooLarge(
+            f"The body may be at most {settings.max_body_bytes} bytes."
+        )
+    token = bearer_token(request.headers.get("Authorization"))
+    body = request.get_data(cache=True)
+    if body and not request.is_json:
+        raise UnsupportedMediaType("Send the body as application/json.")
+
+    call = verify_call(
+        token,
+        find_key=ctx.directory.find_key,
+        audience=settings.router_id,
+        method=request.method,
+        url=settings.public_base_url + request.path,
+        body=body,
+        now=ctx.clock.now(),
+    )
+    if call.party_kind != party_kind:
+        raise Forbidden(FORBIDDEN_KIND)
+
+    return call

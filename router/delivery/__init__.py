@@ -1,0 +1,1 @@
+"""Delivery: the outbox relay, the broker topology and the connector worker."""

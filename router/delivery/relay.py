@@ -1,0 +1,84 @@
+"""The outbox relay: publishes committed outbox rows, oldest first.
+
+A row is marked published only after the broker confirmed it. A crash between
+the confirm and the mark republishes the row, which receivers absorb by
+deduplicating on the referral id. On PostgreSQL several relays share the work:
+each claims its rows with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+from sqlalchemy import Engine, bindparam, func, select, update
+
+from router.clock import Clock
+from router.persistence.tables import UTCDateTime, outbox
+
+log = structlog.get_logger(__name__)
+
+_CLAIM = (
+    select(
+        outbox.c.id, outbox.c.referral_id, outbox.c.contact_point_id, outbox.c.payload
+    )
+    .where(outbox.c.published_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)
+)
+_MARK_PUBLISHED = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(published_at=bindparam("now"), attempts=outbox.c.attempts + 1)
+)
+_BACKLOG = select(func.count(), func.min(outbox.c.created_at, type_=UTCDateTime)).where(
+    outbox.c.published_at.is_(None)
+)
+
+
+def relay_once(engine: Engine, publisher, clock: Clock, batch: int = 100) -> int:
+    """Publish up to `batch` unpublished rows; the number published."""
+    published: list[int] = []
+    with engine.begin() as connection:
+        rows = connection.execute(_CLAIM, {"batch": batch}).all()
+        try:
+            for row in rows:
+                publisher.publish(row.contact_point_id, row.referral_id, row.payload)
+                published.append(row.id)
+        finally:
+            if published:
+                connection.execute(
+                    _MARK_PUBLISHED, {"ids": published, "now": clock.now()}
+                )
+
+    return len(published)
+
+
+def backlog(engine: Engine, clock: Clock) -> dict:
+    """How many rows wait, and the age in seconds of the oldest."""
+    with engine.connect() as connection:
+        waiting, oldest = connection.execute(_BACKLOG).one()
+    age = (clock.now() - oldest).total_seconds() if oldest else 0.0
+
+    return {"waiting": waiting, "oldest_age_seconds": age}
+
+
+def run_relay(
+    engine: Engine,
+    publisher,
+    clock: Clock,
+    stop: threading.Event,
+    interval: float,
+) -> None:
+    """Relay until `stop` is set; a broker failure is logged and retried."""
+    while not stop.is_set():
+        try:
+            count = relay_once(engine, publisher, clock)
+        except Exception as error:
+            log.warning("relay_failed", error_type=type(error).__name__)
+            count = 0
+        if count:
+            log.info("outbox_relayed", published=count)
+        else:
+            stop.wait(interval)

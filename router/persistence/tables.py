@@ -1,0 +1,183 @@
+"""The router's tables, as SQLAlchemy Core.
+
+Core rather than ORM: the intake path inserts a case, its referrals, outbox rows
+and audit entries in one transaction, and prebuilt Core statements keep that
+path lean. Every timestamp is stored in UTC and read back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime kept in UTC on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+
+        return value.astimezone(UTC)
+
+
+PARTY_ID = String(64)
+
+hotlines = Table(
+    "hotlines",
+    metadata,
+    Column("id", PARTY_ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("verified_on", Date, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+contact_points = Table(
+    "contact_points",
+    metadata,
+    Column("id", PARTY_ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("country", String(2)),
+    Column("channel", String(16), nullable=False),
+    Column("webhook_url", String(2048)),
+    Column("email", String(320)),
+    Column("encryption_key", String(64), nullable=False),
+    Column("suspended", Boolean, nullable=False, server_default=text("false")),
+    Column("verified_on", Date, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+party_keys = Table(
+    "party_keys",
+    metadata,
+    Column("party_id", PARTY_ID, primary_key=True),
+    Column("kid", String(64), primary_key=True),
+    Column("party_kind", String(16), nullable=False),
+    Column("alg", String(8), nullable=False),
+    Column("public_key", Text, nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("hotline_id", ForeignKey("hotlines.id"), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("routed_at", UTCDateTime, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("immediate_danger", Boolean, nullable=False),
+    Column("incident_country", String(2)),
+    Column("rule_set_version", String(96), nullable=False),
+    # TODO: the report is kept as plaintext JSON until the delivery issue adds
+    # encryption at rest with a rotatable key from configuration.
+    Column("content", Text, nullable=False),
+    UniqueConstraint("hotline_id", "reference"),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column(
+        "contact_point_id",
+        ForeignKey("contact_points.id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", String(16), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("rule_id", String(128), nullable=False),
+    Column("routed_at", UTCDateTime, nullable=False),
+    Column("ack_due_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(128)),
+    Column("acknowledged_within_target", Boolean),
+    Column("breached_at", UTCDateTime),
+    Column("outcome", String(48)),
+    Index("ix_referrals_open_deadlines", "ack_due_at", "state"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", ForeignKey("referrals.id"), nullable=False),
+    Column("contact_point_id", PARTY_ID, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Index(
+        "ix_outbox_unpublished",
+        "id",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(96), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("case_id", String(36), index=True),
+    Column("referral_id", String(36)),
+    # Identifiers and states only; never report content.
+    Column("detail", Text),
+)
+
+seen_tokens = Table(
+    "seen_tokens",
+    metadata,
+    Column("issuer", PARTY_ID, primary_key=True),
+    Column("jti", String(128), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
