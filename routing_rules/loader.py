@@ -319,7 +319,8 @@ def _check_own_contact_point(
         loading.problems.append(
             Problem(
                 name,
-                f"contact point '{contact_point_id}' is in {view.country}, not {country}",
+                f"contact point '{contact_point_id}' is in {view.country}, "
+                f"not {country}",
                 field=field_path,
             )
         )
