@@ -34,6 +34,7 @@ def create_app(services: Services | None = None) -> Flask:
     app.extensions["referral_router"] = services
 
     api = ProblemApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    app.extensions["openapi"] = api
     api.spec.components.security_scheme(
         "signedCall", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

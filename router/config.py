@@ -68,7 +68,7 @@ class Settings:
 
     instance_dir: Path = _INSTANCE
     database_url: str = f"sqlite:///{_INSTANCE / 'referral-router.db'}"
-    broker_url: str = "memory://"
+    broker_url: str = "memory://localhost/"
     queue_prefix: str = "rr"
     router_id: str = "urn:referral-router:demo"
     public_base_url: str = "http://127.0.0.1:8000"

@@ -26,6 +26,7 @@ from contracts.signed_calls import ALGORITHMS, algorithm_of, load_public_key
 from router.auth import PartyKey
 from router.errors import DirectoryError
 from router.persistence.tables import contact_points, hotlines, party_keys
+from routing_rules.yamlfile import parse_yaml
 
 PARTY_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 CONTACT_POINT_KINDS = ("police", "national_bureau", "ngo", "coordinator")
@@ -101,16 +102,6 @@ class DirectoryDocumentSchema(StrictSchema):
     contact_points = fields.List(fields.Nested(ContactPointSchema), load_default=list)
 
 
-class _NoDatesLoader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text for the schema."""
-
-
-_NoDatesLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def parse_directory(document: Any, source: str = "directory") -> dict:
     """Validate a directory document; the error names every bad entry."""
     if not isinstance(document, dict):
@@ -130,7 +121,7 @@ def read_directory_file(path: str | Path) -> dict:
     """Read and validate a directory file."""
     path = Path(path)
     try:
-        document = yaml.load(path.read_text(), Loader=_NoDatesLoader)  # noqa: S506
+        document = parse_yaml(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise DirectoryError(f"{path}: cannot be read: {error}") from None
 

@@ -47,7 +47,7 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("werkzeug", "amqp", "kombu", "pika", "urllib3"):
+    for noisy in ("werkzeug", "amqp", "kombu", "pika", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
