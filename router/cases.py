@@ -35,10 +35,8 @@ _CASE_BY_REFERENCE = select(
     cases.c.hotline_id == bindparam("hotline_id"),
     cases.c.reference == bindparam("reference"),
 )
-_REFERRALS_OF_CASE = (
-    select(*_REFERRAL_COLUMNS)
-    .where(referrals.c.case_id == bindparam("case_id"))
-    .order_by(referrals.c.routed_at, referrals.c.id)
+_REFERRALS_OF_CASE = select(*_REFERRAL_COLUMNS).where(
+    referrals.c.case_id == bindparam("case_id")
 )
 _REFERRAL_FOR_CONTACT_POINT = select(*_REFERRAL_COLUMNS).where(
     referrals.c.id == bindparam("referral_id"),
@@ -61,8 +59,22 @@ def case_view(case: Mapping, referral_rows: Iterable[Mapping]) -> dict:
         "received_at": case["received_at"],
         "routed_at": case["routed_at"],
         "rule_set_version": case["rule_set_version"],
-        "referrals": [referral_view(row) for row in referral_rows],
+        "referrals": sorted(
+            (referral_view(row) for row in referral_rows), key=_referral_order
+        ),
     }
+
+
+_ROLE_ORDER = {"lead": 0, "informed": 1, "support": 2}
+
+
+def _referral_order(referral: dict) -> tuple:
+    """Oldest first; within one routing, lead before informed before support."""
+    return (
+        referral["routed_at"],
+        _ROLE_ORDER.get(referral["role"], 3),
+        referral["contact_point_id"],
+    )
 
 
 def referral_view(row: Mapping) -> dict:
