@@ -78,6 +78,6 @@ def run_clock(engine: Engine, clock: Clock, stop: threading.Event, interval: flo
         try:
             mark_breaches(engine, clock)
             forget_expired_tokens(engine, clock)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the clock outlives a fault
             log.warning("clock_tick_failed", error_type=type(error).__name__)
         stop.wait(interval)

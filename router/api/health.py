@@ -31,7 +31,7 @@ def _database_ok(ctx) -> bool:
     try:
         with ctx.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means not ready
         return False
 
     return True

@@ -83,7 +83,7 @@ def broker_reachable(settings: Settings) -> bool:
     try:
         with connect(settings) as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means unreachable
         return False
 
     return True

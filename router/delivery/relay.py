@@ -75,7 +75,7 @@ def run_relay(
     while not stop.is_set():
         try:
             count = relay_once(engine, publisher, clock)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the relay outlives a fault
             log.warning("relay_failed", error_type=type(error).__name__)
             count = 0
         if count:
