@@ -31,6 +31,7 @@ from routing_rules.yamlfile import parse_yaml
 PARTY_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 CONTACT_POINT_KINDS = ("police", "national_bureau", "ngo", "coordinator")
 CHANNELS = ("webhook", "queue", "pull")
+MAX_PROBLEMS_SHOWN = 20
 
 
 def _check_public_key(value: str) -> None:
@@ -109,9 +110,11 @@ def parse_directory(document: Any, source: str = "directory") -> dict:
     try:
         loaded = DirectoryDocumentSchema().load(document)
     except ValidationError as error:
-        raise DirectoryError(
-            f"{source}: " + "; ".join(_describe(error.messages, document))
-        ) from None
+        problems = _describe(error.messages, document)
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            hidden = len(problems) - MAX_PROBLEMS_SHOWN
+            problems = [*problems[:MAX_PROBLEMS_SHOWN], f"and {hidden} more"]
+        raise DirectoryError(f"{source}: " + "; ".join(problems)) from None
     _check_unique_ids(loaded, source)
 
     return loaded

@@ -94,7 +94,9 @@ class ConnectorWorker(ConsumerMixin):
         log.info("referral_delivered", channel=channel.name)
         message.ack()
 
-    def _delivery_of(self, body: bytes) -> Delivery:
+    def _delivery_of(self, body: bytes | str) -> Delivery:
+        # py-amqp hands over text when the message declares an encoding.
+        body = body.encode() if isinstance(body, str) else bytes(body)
         parsed = json.loads(body)
         point = self._services.directory.current().contact_points[
             parsed["contact_point_id"]
@@ -104,7 +106,7 @@ class ConnectorWorker(ConsumerMixin):
             referral_id=parsed["referral_id"],
             contact_point_id=point.id,
             address=point.webhook_url,
-            body=bytes(body),
+            body=body,
         )
 
     def _record(self, delivery: Delivery, action: str, **detail) -> None:
