@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import IO
 
 import structlog
 
 
-def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
+def configure_logging(
+    log_format: str = "json", level: str = "INFO", stream: IO[str] | None = None
+) -> None:
     """Route structlog and the standard library through one renderer."""
     renderer = (
         structlog.processors.JSONRenderer()
@@ -42,7 +45,7 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

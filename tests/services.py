@@ -16,7 +16,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 RABBITMQ_URL = os.environ.get(
-    "TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"
+    "TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"
 )
 
 

@@ -1,0 +1,116 @@
+"""The receiver kit on the real RabbitMQ: manual acks, each referral once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from connectors.inbox import Inbox
+from connectors.receiver_kit import ReceiverKit
+from contracts.sealing import new_encryption_key_pair, public_key_from_text, seal
+from router.config import load_settings
+from router.delivery.broker import Publisher, Topology
+from tests.services import RABBITMQ_URL, check_rabbitmq, delete_rabbitmq_topology
+
+CONTACT_POINT = "cp-kit-test"
+
+
+class Crash(Exception):
+    """Stands for the receiver process dying."""
+
+
+@pytest.fixture
+def broker():
+    check_rabbitmq()
+    prefix = f"rrtest-{uuid.uuid4().hex[:8]}"
+    settings = load_settings(environ={}, broker_url=RABBITMQ_URL, queue_prefix=prefix)
+    publisher = Publisher(settings)
+    yield settings, publisher
+    publisher.close()
+    delete_rabbitmq_topology(prefix, [CONTACT_POINT])
+
+
+@pytest.fixture
+def keys():
+    return new_encryption_key_pair()
+
+
+def publish_referral(publisher, public_key: str, referral_id: str) -> None:
+    message = {
+        "protocol": "1",
+        "referral_id": referral_id,
+        "case_id": "case-synthetic",
+        "contact_point_id": CONTACT_POINT,
+        "role": "lead",
+        "routed_at": "2026-12-01T09:00:00+00:00",
+        "ack_due_at": "2026-12-03T09:00:00+00:00",
+        "content": seal(
+            public_key_from_text(public_key), {"report": {"narrative": "SYNTHETIC"}}
+        ),
+    }
+    publisher.publish(CONTACT_POINT, referral_id, json.dumps(message).encode())
+
+
+def kit_for(settings, private_key: str, inbox: Inbox) -> ReceiverKit:
+    queue = Topology(settings.queue_prefix).contact_point_queue(CONTACT_POINT)
+
+    return ReceiverKit(RABBITMQ_URL, queue.name, private_key, inbox)
+
+
+def test_the_kit_opens_and_stores_a_referral(broker, keys, tmp_path):
+    """A message is opened with the private key and written to the inbox."""
+    settings, publisher = broker
+    private, public = keys
+    inbox = Inbox(tmp_path / "inbox")
+    publish_referral(publisher, public, "ref-1")
+
+    handled = kit_for(settings, private, inbox).consume(
+        max_messages=1, idle_timeout=5
+    )
+
+    assert handled == 1
+    assert inbox.read("ref-1")["content"] == {"report": {"narrative": "SYNTHETIC"}}
+
+
+def test_a_kit_killed_before_its_ack_gets_the_message_again_and_writes_once(
+    broker, keys, tmp_path
+):
+    """Written, then killed before the ack: redelivered, and still stored once."""
+    settings, publisher = broker
+    private, public = keys
+    inbox = Inbox(tmp_path / "inbox")
+    publish_referral(publisher, public, "ref-2")
+    dying = kit_for(settings, private, inbox)
+    original_handle = dying.handle
+
+    def handle_then_die(channel, method, properties, body):
+        channel.basic_ack = lambda *_args, **_kw: (_ for _ in ()).throw(Crash())
+        original_handle(channel, method, properties, body)
+
+    dying.handle = handle_then_die
+    with pytest.raises(Crash):
+        dying.consume(max_messages=1, idle_timeout=5)
+    assert inbox.referral_ids() == ["ref-2"]
+
+    again = kit_for(settings, private, inbox).consume(max_messages=1, idle_timeout=5)
+
+    assert again == 1
+    assert inbox.referral_ids() == ["ref-2"]
+
+
+def test_an_unreadable_message_is_rejected_not_looped(broker, keys, tmp_path):
+    """A message sealed to another key is rejected once and never stored."""
+    settings, publisher = broker
+    _, public = keys
+    other_private, _ = new_encryption_key_pair()
+    inbox = Inbox(tmp_path / "inbox")
+    publish_referral(publisher, public, "ref-3")
+
+    first = kit_for(settings, other_private, inbox).consume(
+        max_messages=5, idle_timeout=2
+    )
+
+    assert first == 1
+    assert inbox.referral_ids() == []

@@ -1,0 +1,54 @@
+"""Case content never reaches the logs, at any level, on either backend."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from router.logs import configure_logging
+from tests.e2e.conftest import wait_for
+from tests.factories import a_report
+
+CANARY = "SYNTHETIC-CANARY-7f3a"
+
+
+@pytest.fixture
+def json_logs():
+    """Every log line of the test, rendered as in production, at DEBUG."""
+    lines = io.StringIO()
+    configure_logging("json", "DEBUG", stream=lines)
+    yield lines
+    logging.getLogger().handlers.clear()
+
+
+def test_a_canary_in_every_free_text_field_stays_out_of_the_logs(
+    json_logs, running, client_for
+):
+    """File, deliver, acknowledge, follow: the canary appears in no log line."""
+    report = a_report(
+        "CANARY-0001",
+        narrative=f"{CANARY} narrative",
+        incident={"country": "TH", "place": f"{CANARY} place"},
+        online={"urls": [f"https://example.org/{CANARY}"]},
+    )
+    report["suspects"][0]["description"] = f"{CANARY} description"
+    case = client_for("hl-at-demo").file_report(report).json()
+    wait_for(
+        lambda: all(
+            (running.inbox_dir / r["contact_point_id"] / f"{r['id']}.json").exists()
+            for r in case["referrals"]
+        )
+    )
+    for referral in case["referrals"]:
+        client_for(referral["contact_point_id"]).acknowledge(referral["id"])
+    client_for("hl-at-demo").follow_report("CANARY-0001")
+    bad = dict(report, narrative=f"{CANARY} other")
+    conflict = client_for("hl-at-demo").file_report(bad)
+
+    logged = json_logs.getvalue()
+    assert conflict.status_code == 409
+    assert CANARY not in conflict.text
+    assert '"event": "request"' in logged
+    assert CANARY not in logged
