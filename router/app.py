@@ -33,7 +33,13 @@ def create_app(services: Services | None = None) -> Flask:
     )
     app.extensions["referral_router"] = services
 
-    api = ProblemApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    api = ProblemApi(
+        app,
+        spec_kwargs={
+            "info": {"description": _DESCRIPTION},
+            "security": [{"signedCall": []}],
+        },
+    )
     app.extensions["openapi"] = api
     api.spec.components.security_scheme(
         "signedCall", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -14,6 +14,7 @@ from flask import Flask, Response, json
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from contracts.problems import ProblemSchema
 from router.errors import PROBLEM_BASE, ProblemError
 
 PROBLEM_JSON = "application/problem+json"
@@ -77,6 +78,8 @@ def _innermost_frame(error: BaseException | None) -> str | None:
 
 class ProblemApi(Api):
     """flask-smorest's Api, answering every HTTP error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500

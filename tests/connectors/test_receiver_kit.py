@@ -66,9 +66,7 @@ def test_the_kit_opens_and_stores_a_referral(broker, keys, tmp_path):
     inbox = Inbox(tmp_path / "inbox")
     publish_referral(publisher, public, "ref-1")
 
-    handled = kit_for(settings, private, inbox).consume(
-        max_messages=1, idle_timeout=5
-    )
+    handled = kit_for(settings, private, inbox).consume(max_messages=1, idle_timeout=5)
 
     assert handled == 1
     assert inbox.read("ref-1")["content"] == {"report": {"narrative": "SYNTHETIC"}}
