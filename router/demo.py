@@ -60,12 +60,21 @@ def _load_or_make_secrets(path: Path, document: dict) -> dict:
             secrets[entry["id"]] = secret
             changed = True
     if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(secrets, handle, indent=1)
+        _write_private(path, json.dumps(secrets, indent=1))
+        for party_id, secret in secrets.items():
+            _write_private(
+                path.parent / "keys" / f"{party_id}.pem", secret["signing_key"]
+            )
 
     return secrets
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: these are private keys."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
 
 
 def demo_directory(
