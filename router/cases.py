@@ -78,7 +78,7 @@ def _referral_order(referral: dict) -> tuple:
 
 
 def referral_view(row: Mapping) -> dict:
-    return {name: row[name] for name in REFERRAL_FIELDS}
+    return {name: row.get(name) for name in REFERRAL_FIELDS}
 
 
 def read_case(connection: Connection, case_row) -> dict:

@@ -10,19 +10,18 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from contracts import PROTOCOL_VERSION
-from contracts.sealing import seal
 from router.auth import VerifiedCall, claim_token
 from router.cases import case_view, find_case, read_case
 from router.directory import Snapshot
+from router.dispatch import DEFAULT_REMINDER_AFTER, referral_row, sealed_outbox_row
 from router.errors import Conflict
 from router.persistence.tables import audit_entries, cases, outbox, referrals
-from routing_rules import Decision, ReferralDecision, minimise
+from routing_rules import Decision
 
 _INSERT_CASE = insert(cases)
 _INSERT_REFERRALS = insert(referrals)
@@ -53,6 +52,7 @@ def submit_report(
     decide,
     snapshot: Snapshot,
     now: datetime,
+    reminder_after: timedelta = DEFAULT_REMINDER_AFTER,
 ) -> Outcome:
     """File a report: a new case, or the case already filed under its reference.
 
@@ -74,15 +74,33 @@ def submit_report(
     decision = decide(submission.report, hotline_country, now)
     case_row = _case_row(submission, decision, now)
     referral_rows = [
-        _referral_row(case_row["id"], referral, now) for referral in decision.referrals
+        referral_row(
+            case_id=case_row["id"],
+            contact_point_id=referral.contact_point_id,
+            role=referral.role,
+            rule_id=referral.rule_id,
+            fields=referral.fields,
+            ack_within=referral.ack_within,
+            now=now,
+            reminder_after=reminder_after,
+        )
+        for referral in decision.referrals
     ]
     connection.execute(_INSERT_CASE, case_row)
     connection.execute(_INSERT_REFERRALS, referral_rows)
     connection.execute(
         _INSERT_OUTBOX,
         [
-            _outbox_row(submission, row, referral, snapshot, now)
-            for row, referral in zip(referral_rows, decision.referrals, strict=True)
+            sealed_outbox_row(
+                row,
+                hotline_id=call.party_id,
+                document=submission.document,
+                encryption_key=snapshot.contact_points[
+                    row["contact_point_id"]
+                ].encryption_key,
+                now=now,
+            )
+            for row in referral_rows
         ],
     )
     connection.execute(
@@ -107,57 +125,6 @@ def _case_row(submission: Submission, decision: Decision, now: datetime) -> dict
         "incident_country": report.get("incident", {}).get("country"),
         "rule_set_version": decision.rule_set_version,
         "content": json.dumps(submission.document, separators=(",", ":")),
-    }
-
-
-def _referral_row(case_id: str, referral: ReferralDecision, now: datetime) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "case_id": case_id,
-        "contact_point_id": referral.contact_point_id,
-        "role": referral.role,
-        "state": "routed",
-        "rule_id": referral.rule_id,
-        "routed_at": now,
-        "ack_due_at": now + referral.ack_within,
-        "delivered_at": None,
-        "acknowledged_at": None,
-        "acknowledged_by": None,
-        "acknowledged_within_target": None,
-        "breached_at": None,
-        "outcome": None,
-    }
-
-
-def _outbox_row(
-    submission: Submission,
-    row: dict,
-    referral: ReferralDecision,
-    snapshot: Snapshot,
-    now: datetime,
-) -> dict:
-    contact_point = snapshot.contact_points[referral.contact_point_id]
-    content = {
-        "hotline_id": submission.call.party_id,
-        "report": minimise(submission.document, referral.fields),
-    }
-    message = {
-        "protocol": PROTOCOL_VERSION,
-        "referral_id": row["id"],
-        "case_id": row["case_id"],
-        "contact_point_id": referral.contact_point_id,
-        "role": referral.role,
-        "routed_at": now.isoformat(),
-        "ack_due_at": row["ack_due_at"].isoformat(),
-        "content": seal(contact_point.encryption_key, content),
-    }
-
-    return {
-        "referral_id": row["id"],
-        "contact_point_id": referral.contact_point_id,
-        "payload": json.dumps(message, separators=(",", ":")).encode(),
-        "created_at": now,
-        "published_at": None,
     }
 
 

@@ -140,7 +140,50 @@ referrals = Table(
     Column("acknowledged_within_target", Boolean),
     Column("breached_at", UTCDateTime),
     Column("outcome", String(48)),
+    # The top-level report fields this referral's role receives, comma-separated:
+    # a referral that replaces it (decline, escalation) receives the same part.
+    Column("fields", String(400), nullable=False, server_default=""),
+    Column("remind_at", UTCDateTime),
+    Column("reminded_at", UTCDateTime),
+    Column("follow_up_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("declined_at", UTCDateTime),
+    Column("decline_reason", String(48)),
+    Column("revoked_at", UTCDateTime),
+    Column("revoked_by", String(96)),
+    Column("replaces_referral_id", String(36)),
     Index("ix_referrals_open_deadlines", "ack_due_at", "state"),
+    Index("ix_referrals_reminders", "remind_at", "state"),
+)
+
+follow_ups = Table(
+    "follow_ups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("referral_id", ForeignKey("referrals.id"), nullable=False, index=True),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("outcome", String(48), nullable=False),
+    # TODO: the contact point's note is kept as plaintext until the content key
+    # of the delivery work (encryption at rest) covers it too.
+    Column("note", Text),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),
+    Column("referral_id", ForeignKey("referrals.id"), nullable=False),
+    Column("recipient_id", PARTY_ID, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Index(
+        "ix_notices_unsent",
+        "id",
+        postgresql_where=text("sent_at IS NULL"),
+        sqlite_where=text("sent_at IS NULL"),
+    ),
 )
 
 outbox = Table(
