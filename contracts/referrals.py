@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.base import StrictSchema
+from contracts.base import StrictBoolean, StrictSchema
 
 ROLES = ("lead", "informed", "support")
 REFERRAL_STATES = (
@@ -17,6 +17,22 @@ REFERRAL_STATES = (
     "revoked",
 )
 SEALED_BOX = "x25519-xsalsa20-poly1305-sealedbox"
+OUTCOMES = (
+    "investigation_opened",
+    "referred_onward",
+    "victim_support_provided",
+    "content_removed",
+    "not_competent",
+    "insufficient_information",
+    "no_action",
+)
+DECLINE_REASONS = (
+    "not_competent",
+    "no_jurisdiction",
+    "conflict_of_interest",
+    "insufficient_information",
+    "other",
+)
 
 
 class AcknowledgementSchema(StrictSchema):
@@ -29,6 +45,27 @@ class AcknowledgementSchema(StrictSchema):
             "who took the referral in hand (a staff number, not a name)."
         },
     )
+
+
+class FollowUpSchema(StrictSchema):
+    """Body of `POST /v1/referrals/{id}/follow-up`: what the contact point did."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    note = fields.String(
+        validate=validate.Length(max=2_000),
+        metadata={"description": "Free text for the network; kept confidential."},
+    )
+    final = StrictBoolean(
+        load_default=False,
+        metadata={"description": "True closes the referral: nothing more follows."},
+    )
+
+
+class DeclineSchema(StrictSchema):
+    """Body of `POST /v1/referrals/{id}/decline`: the contact point is not the
+    right one; the router re-routes the referral down its fallback chain."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(DECLINE_REASONS))
 
 
 class ReferralSchema(Schema):
@@ -48,7 +85,17 @@ class ReferralSchema(Schema):
         metadata={"description": "null until acknowledged"},
     )
     breached_at = fields.AwareDateTime(allow_none=True)
-    outcome = fields.String(allow_none=True)
+    reminded_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"enum": list(OUTCOMES)})
+    follow_up_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    declined_at = fields.AwareDateTime(allow_none=True)
+    decline_reason = fields.String(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    replaces_referral_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The declined or overdue referral this replaces."},
+    )
 
 
 class CaseSchema(Schema):

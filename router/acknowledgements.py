@@ -2,38 +2,48 @@
 
 This, not transport delivery, is what the 48-hour target measures. The first
 acknowledgement is recorded with its time and whether it met the deadline;
-repeating it changes nothing.
+repeating it changes nothing. An acknowledgement that arrives after the SLA
+clock escalated the referral counts as late, whatever its timestamp, so the
+record never says both "breached" and "within target".
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, and_, bindparam, case, update
 
+from router import lifecycle
+from router.audit import audit_row, record
 from router.auth import VerifiedCall, claim_token
-from router.cases import find_referral_for, referral_view
-from router.errors import InvalidTransition, NotFound
-from router.persistence.tables import audit_entries, referrals
-
-ACKNOWLEDGEABLE = ("routed", "delivered")
-ALREADY_ACKNOWLEDGED = ("acknowledged", "follow_up_reported", "closed")
+from router.cases import REFERRAL_COLUMNS, find_referral_for, referral_view
+from router.errors import NotFound
+from router.persistence.tables import referrals
 
 _ACKNOWLEDGE = (
     update(referrals)
     .where(
         referrals.c.id == bindparam("referral_id"),
-        referrals.c.state.in_(ACKNOWLEDGEABLE),
+        referrals.c.contact_point_id == bindparam("addressee"),
+        referrals.c.state.in_(lifecycle.sources("acknowledge")),
     )
     .values(
-        state="acknowledged",
+        state=lifecycle.target("acknowledge"),
         acknowledged_at=bindparam("now"),
         acknowledged_by=bindparam("acknowledged_by"),
-        acknowledged_within_target=bindparam("within_target"),
+        acknowledged_within_target=case(
+            (
+                and_(
+                    referrals.c.breached_at.is_(None),
+                    referrals.c.ack_due_at >= bindparam("now"),
+                ),
+                True,
+            ),
+            else_=False,
+        ),
     )
+    .returning(*REFERRAL_COLUMNS)
 )
-_INSERT_AUDIT = insert(audit_entries)
 
 
 def acknowledge(
@@ -46,39 +56,39 @@ def acknowledge(
 ) -> dict:
     """Record the contact point's acknowledgement of one of its referrals."""
     claim_token(connection, call)
-    referral = find_referral_for(connection, referral_id, call.party_id)
-    if referral is None:
-        raise NotFound("No such referral is addressed to you.")
-    if referral.state in ALREADY_ACKNOWLEDGED:
-        return referral_view(referral._mapping)
-    if referral.state not in ACKNOWLEDGEABLE:
-        raise InvalidTransition(
-            f"A referral that is {referral.state} cannot be acknowledged."
-        )
-
-    within_target = now <= referral.ack_due_at
     changed = connection.execute(
         _ACKNOWLEDGE,
         {
             "referral_id": referral_id,
+            "addressee": call.party_id,
             "now": now,
             "acknowledged_by": acknowledged_by,
-            "within_target": within_target,
         },
-    ).rowcount
-    if changed:
-        connection.execute(
-            _INSERT_AUDIT,
-            {
-                "at": now,
-                "actor": call.party_id,
-                "action": "referral_acknowledged",
-                "case_id": referral.case_id,
-                "referral_id": referral_id,
-                "detail": json.dumps({"within_target": within_target}),
-            },
-        )
+    ).first()
+    if changed is None:
+        return _unchanged(connection, call, referral_id)
 
+    referral = referral_view(changed._mapping)
+    record(
+        connection,
+        audit_row(
+            at=now,
+            actor=call.party_id,
+            action="referral_acknowledged",
+            case_id=referral["case_id"],
+            referral_id=referral_id,
+            within_target=referral["acknowledged_within_target"],
+        ),
+    )
+
+    return referral
+
+
+def _unchanged(connection: Connection, call: VerifiedCall, referral_id: str) -> dict:
     current = find_referral_for(connection, referral_id, call.party_id)
+    if current is None:
+        raise NotFound("No such referral is addressed to you.")
+    if current.state in lifecycle.ACKNOWLEDGED:
+        return referral_view(current._mapping)
 
-    return referral_view(current._mapping)
+    raise lifecycle.refuse("acknowledge", current.state)

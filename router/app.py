@@ -18,10 +18,16 @@ log = structlog.get_logger("router.requests")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+class RouterFlask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Leave it to the problem handler, which logs without the message:
+        an exception's message may quote data it was handling."""
+
+
 def create_app(services: Services | None = None) -> Flask:
     """Build the router's web application around its shared services."""
     services = services or build_services()
-    app = Flask("router")
+    app = RouterFlask("router")
     app.config.update(
         MAX_CONTENT_LENGTH=services.settings.max_body_bytes,
         API_TITLE="referral-router",

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from router.persistence.tables import cases, referrals
 
-_REFERRAL_COLUMNS = (
+REFERRAL_COLUMNS = (
     referrals.c.id,
     referrals.c.case_id,
     referrals.c.contact_point_id,
@@ -20,9 +20,16 @@ _REFERRAL_COLUMNS = (
     referrals.c.acknowledged_at,
     referrals.c.acknowledged_within_target,
     referrals.c.breached_at,
+    referrals.c.reminded_at,
     referrals.c.outcome,
+    referrals.c.follow_up_at,
+    referrals.c.closed_at,
+    referrals.c.declined_at,
+    referrals.c.decline_reason,
+    referrals.c.revoked_at,
+    referrals.c.replaces_referral_id,
 )
-REFERRAL_FIELDS = tuple(column.name for column in _REFERRAL_COLUMNS)
+REFERRAL_FIELDS = tuple(column.name for column in REFERRAL_COLUMNS)
 
 _CASE_BY_REFERENCE = select(
     cases.c.id,
@@ -35,10 +42,10 @@ _CASE_BY_REFERENCE = select(
     cases.c.hotline_id == bindparam("hotline_id"),
     cases.c.reference == bindparam("reference"),
 )
-_REFERRALS_OF_CASE = select(*_REFERRAL_COLUMNS).where(
+_REFERRALS_OF_CASE = select(*REFERRAL_COLUMNS).where(
     referrals.c.case_id == bindparam("case_id")
 )
-_REFERRAL_FOR_CONTACT_POINT = select(*_REFERRAL_COLUMNS).where(
+_REFERRAL_FOR_CONTACT_POINT = select(*REFERRAL_COLUMNS).where(
     referrals.c.id == bindparam("referral_id"),
     referrals.c.contact_point_id == bindparam("contact_point_id"),
 )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from contracts.referrals import AcknowledgementSchema, ReferralSchema
+from contracts.referrals import AcknowledgementSchema, FollowUpSchema, ReferralSchema
 from router.acknowledgements import acknowledge
 from router.api.signed import require_signed_call, services
+from router.follow_ups import report_follow_up
 from router.logs import bind_case, bind_referral
 
 blueprint = Blueprint(
@@ -32,6 +33,28 @@ def acknowledge_referral(body: dict, referral_id: str):
             g.call,
             referral_id,
             acknowledged_by=(body or {}).get("acknowledged_by"),
+            now=ctx.clock.now(),
+        )
+    bind_case(referral["case_id"])
+
+    return referral
+
+
+@blueprint.route("/<referral_id>/follow-up", methods=["POST"])
+@blueprint.arguments(FollowUpSchema)
+@blueprint.response(200, ReferralSchema)
+def follow_up_referral(body: dict, referral_id: str):
+    """Report what was done; `final: true` closes the referral."""
+    ctx = services()
+    bind_referral(referral_id)
+    with ctx.engine.begin() as connection:
+        referral = report_follow_up(
+            connection,
+            g.call,
+            referral_id,
+            outcome=body["outcome"],
+            note=body.get("note"),
+            final=body["final"],
             now=ctx.clock.now(),
         )
     bind_case(referral["case_id"])

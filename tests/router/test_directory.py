@@ -140,11 +140,15 @@ def test_storing_twice_replaces_entries_and_keys(services, clock):
         name = connection.execute(
             select(hotlines.c.name).where(hotlines.c.id == "hl-synthetic")
         ).scalar_one()
-        keys = connection.execute(
-            select(party_keys.c.public_key).where(
-                party_keys.c.party_id == "hl-synthetic"
+        keys = (
+            connection.execute(
+                select(party_keys.c.public_key).where(
+                    party_keys.c.party_id == "hl-synthetic"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert name == "Renamed"
     assert keys == [second["hotlines"][0]["keys"][0]["public_key"]]
 
