@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, bindparam, select
@@ -100,3 +101,25 @@ def find_referral_for(connection: Connection, referral_id: str, contact_point_id
         _REFERRAL_FOR_CONTACT_POINT,
         {"referral_id": referral_id, "contact_point_id": contact_point_id},
     ).first()
+
+
+_CASE_DOCUMENT = select(cases.c.hotline_id, cases.c.content).where(
+    cases.c.id == bindparam("case_id")
+)
+_CONTACT_POINTS_OF_CASE = select(referrals.c.contact_point_id).where(
+    referrals.c.case_id == bindparam("case_id")
+)
+
+
+def case_document(connection: Connection, case_id: str) -> tuple[str, dict]:
+    """The hotline that filed a case, and the report as it sent it."""
+    row = connection.execute(_CASE_DOCUMENT, {"case_id": case_id}).one()
+
+    return row.hotline_id, json.loads(row.content)
+
+
+def contact_points_of_case(connection: Connection, case_id: str) -> set[str]:
+    """Every contact point a case has been referred to, in any state."""
+    return set(
+        connection.execute(_CONTACT_POINTS_OF_CASE, {"case_id": case_id}).scalars()
+    )
