@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from routing_rules.facts import Facts
+from routing_rules.facts import CATEGORIES, Facts
 
 # Each condition key of a rule's `when`, the Facts attribute it reads, whether
 # that attribute holds several values, and how to say it in a sentence.
@@ -143,35 +144,59 @@ class Jurisdiction:
     embargo: Embargo | None = None
 
 
+Candidate = tuple[Rule, tuple[Condition, ...], bool]
+"""A rule the index holds, the conditions the index does not check, and whether
+the rule sits in several groups (it names several countries)."""
+
+
 class RuleIndex:
     """Rules grouped by an anchoring country condition and by category.
 
-    A decision looks up only the groups its facts can reach, so its cost does
-    not grow with the rules that concern other countries or categories.
+    A rule's anchor is its first country condition (incident, suspect
+    nationality or residence, victim, hosting, hotline country). A decision
+    looks up only the groups its facts can reach, so its cost does not grow
+    with rules about other countries or categories; the index has checked the
+    anchor and category conditions of what it returns.
     """
 
     def __init__(self, rules: Iterable[Rule]):
-        self._groups: dict[tuple[str | None, str | None, str | None], list[Rule]] = {}
+        by_key: dict[tuple[str | None, str | None, str | None], list[Candidate]] = {}
         for rule in rules:
-            for key in self._keys(rule):
-                self._groups.setdefault(key, []).append(rule)
+            anchor = next(
+                (c for key in _ANCHORS if (c := rule.condition(key)) is not None),
+                None,
+            )
+            category = rule.condition("category")
+            unchecked = tuple(
+                c for c in rule.conditions if c is not anchor and c is not category
+            )
+            countries = sorted(anchor.allowed) if anchor else [None]
+            candidate = (rule, unchecked, len(countries) > 1)
+            for country in countries:
+                for category_value in sorted(category.allowed) if category else [None]:
+                    key = (anchor.key if anchor else None, country, category_value)
+                    by_key.setdefault(key, []).append(candidate)
 
-    @staticmethod
-    def _keys(rule: Rule):
-        anchor = next(
-            (c for key in _ANCHORS if (c := rule.condition(key)) is not None), None
-        )
-        category = rule.condition("category")
-        categories = sorted(category.allowed) if category else [None]
-        countries = sorted(anchor.allowed) if anchor else [None]
-        for country in countries:
-            for category_value in categories:
-                yield (anchor.key if anchor else None, country, category_value)
+        # Each group also holds the rules of any category, so that a decision
+        # needs one look-up per country it knows.
+        self._groups: dict[tuple[str | None, str | None, str], list[Candidate]] = {}
+        for anchor_key, country in {(a, c) for a, c, _ in by_key}:
+            any_category = by_key.get((anchor_key, country, None), [])
+            for category_value in CATEGORIES:
+                found = by_key.get((anchor_key, country, category_value), [])
+                if found or any_category:
+                    self._groups[anchor_key, country, category_value] = sorted(
+                        found + any_category, key=lambda candidate: candidate[0].order
+                    )
 
-    def candidates(self, facts: Facts) -> list[Rule]:
-        """Rules that may apply to the facts, in rule order, each once."""
+    def groups(self, facts: Facts) -> list[list[Candidate]]:
+        """The groups of rules that may apply to the facts.
+
+        A rule that names several countries may be in more than one group.
+        """
         groups = self._groups
-        found: dict[int, Rule] = {}
+        category = facts.category
+        found = []
         for anchor, countries in (
             (None, (None,)),
             ("incident_country", (facts.incident_country,)),
@@ -182,11 +207,11 @@ class RuleIndex:
             ("hotline_country", (facts.hotline_country,)),
         ):
             for country in countries:
-                for category in (facts.category, None):
-                    for rule in groups.get((anchor, country, category), ()):
-                        found[rule.order] = rule
+                group = groups.get((anchor, country, category))
+                if group is not None:
+                    found.append(group)
 
-        return [found[order] for order in sorted(found)]
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +228,11 @@ class RuleSet:
     index: RuleIndex
     files: tuple[str, ...] = ()
     rules_by_id: Mapping[str, Rule] = field(default_factory=dict)
+    # Routes resolved against each directory; a DirectoryView never changes
+    # once built, and the router builds a new one when its directory changes.
+    route_memo: WeakKeyDictionary = field(
+        default_factory=WeakKeyDictionary, compare=False, repr=False
+    )
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, the coordinators' rule included."""
