@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from routing_rules.directory import ContactPointView, DirectoryView
 from routing_rules.facts import Facts
-from routing_rules.model import Condition, Embargo, Rule, RuleSet
+from routing_rules.model import Check, Embargo, Rule, RuleSet
 
 _ROLE_STRENGTH = {"lead": 0, "informed": 1, "support": 2}
 
@@ -45,6 +45,7 @@ class Route(NamedTuple):
 
     rule: Rule
     referral: ReferralDecision
+    key: tuple[str, str | None]
 
 
 Firings = dict[str, list[Route]]
@@ -242,9 +243,7 @@ def _fire(
 ) -> tuple[Firings, bool]:
     """Every rule in effect that applies, grouped by receiving contact point."""
     day = _day(at)
-    memo = rule_set.route_memo.get(directory)
-    if memo is None:
-        memo = rule_set.route_memo[directory] = {}
+    memo = _memo(rule_set, directory)
     firings: Firings = {}
     for rule in _applicable(facts, rule_set, day):
         if rule.contact_point is not None:
@@ -271,6 +270,15 @@ def _fire(
     return firings, to_coordinators
 
 
+def _memo(rule_set: RuleSet, directory: DirectoryView) -> dict[Any, Any]:
+    """The routes and merged referrals remembered for this directory."""
+    memo = rule_set.route_memo.get(directory)
+    if memo is None:
+        memo = rule_set.route_memo[directory] = {}
+
+    return memo
+
+
 def _applicable(facts: Facts, rule_set: RuleSet, day: date) -> Iterator[Rule]:
     """The rules in effect on the day whose conditions all hold for the facts."""
     seen: set[int] = set()
@@ -290,10 +298,14 @@ def _applicable(facts: Facts, rule_set: RuleSet, day: date) -> Iterator[Rule]:
             yield rule
 
 
-def _all_hold(conditions: tuple[Condition, ...], facts: Facts) -> bool:
-    # A plain loop: `all()` over a generator costs more on this hot path.
-    for condition in conditions:  # noqa: SIM110
-        if not condition.holds(facts):
+def _all_hold(checks: tuple[Check, ...], facts: Facts) -> bool:
+    # Inlined Condition.holds: this is the hottest loop of a decision.
+    for attribute, many, allowed in checks:
+        value = getattr(facts, attribute)
+        if many:
+            if allowed.isdisjoint(value):
+                return False
+        elif value not in allowed:
             return False
 
     return True
@@ -312,7 +324,7 @@ def _route(rule: Rule, country: str | None, resolver: Resolver) -> Route:
     referral = ReferralDecision(
         contact_point_id, rule.role, rule.ack_within, rule.fields, rule.id, reasons
     )
-    return Route(rule, referral)
+    return Route(rule, referral, (rule.id, country))
 
 
 def _to_coordinators(rule_set: RuleSet, directory: DirectoryView) -> Route:
@@ -327,12 +339,23 @@ def _to_coordinators(rule_set: RuleSet, directory: DirectoryView) -> Route:
     referral = ReferralDecision(
         contact_point_id, rule.role, rule.ack_within, rule.fields, rule.id, reasons
     )
-    return Route(rule, referral)
+    return Route(rule, referral, (rule.id, None))
 
 
-def _referrals(firings: Firings) -> list[ReferralDecision]:
+def _referrals(firings: Firings, memo: dict[Any, Any]) -> list[ReferralDecision]:
     """The merged referrals, leads first, then informed, then support."""
-    merged = [_merge(routes) for routes in firings.values()]
+    merged = []
+    for routes in firings.values():
+        if len(routes) == 1:
+            merged.append(routes[0].referral)
+            continue
+        key = tuple(route.key for route in routes)
+        referral = memo.get(key)
+        if referral is None:
+            referral = _merge(routes)
+            if len(memo) < _ROUTE_MEMO_LIMIT:
+                memo[key] = referral
+        merged.append(referral)
 
     return sorted(merged, key=lambda referral: _ROLE_STRENGTH[referral.role])
 
@@ -345,7 +368,7 @@ def decide(
 
     return Decision(
         rule_set_version=rule_set.version,
-        referrals=tuple(_referrals(firings)),
+        referrals=tuple(_referrals(firings, _memo(rule_set, directory))),
         to_coordinators=to_coordinators,
     )
 
@@ -356,7 +379,7 @@ def explain(
     """The decision with, for each referral, the rules that fired and why."""
     firings, to_coordinators = _fire(facts, rule_set, directory, at)
     explained = []
-    for referral in _referrals(firings):
+    for referral in _referrals(firings, _memo(rule_set, directory)):
         routes = firings[referral.contact_point_id]
         explained.append(
             {
