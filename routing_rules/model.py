@@ -88,7 +88,7 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One routing rule, compiled; `order` fixes its place in every decision."""
+    """One routing rule, compiled; `order` is its position in the rule set."""
 
     id: str
     description: str
