@@ -70,3 +70,8 @@ def test_has_regional_bureaus_and_coordinators(demo_directory):
         "cp-europe-bureau",
     ):
         assert demo_directory.get(contact_point_id) is not None
+
+
+def test_check_finds_no_problems_with_own_directory(demo_rules, demo_directory):
+    """The demo rules name only contact points of the demo directory."""
+    assert check(demo_rules, demo_directory).problems == ()

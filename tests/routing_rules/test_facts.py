@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from routing_rules import ContactPointView, DirectoryView, Facts
 
 from .conftest import RULESET, make_report
@@ -56,3 +58,12 @@ def test_directory_reads_norway_as_country():
     directory = DirectoryView.from_yaml(RULESET / "directory.yaml")
 
     assert directory.get("cp-no-police").country == "NO"
+
+
+def test_directory_refuses_entry_without_kind(tmp_path):
+    """A directory entry without a kind is refused, naming the entry."""
+    path = tmp_path / "directory.yaml"
+    path.write_text("contact_points:\n  - id: cp-synthetic\n")
+
+    with pytest.raises(ValueError, match=r"contact point #1: needs at least"):
+        DirectoryView.from_yaml(path)
