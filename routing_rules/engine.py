@@ -1,7 +1,10 @@
 """Routing: from the facts of a report to its referrals, and why.
 
 `decide` is a pure function of the facts, the rule set, the directory and the
-time: it stores nothing and reads no clock, so a decision can be replayed.
+time: it reads no clock and writes nothing anywhere, so a decision can be
+replayed. It does remember, in memory beside the rule set, the routes it has
+resolved against a directory, since those never depend on the report; a
+DirectoryView never changes once built, so this cannot change a result.
 """
 
 from __future__ import annotations
