@@ -24,7 +24,14 @@ from pathlib import Path
 import pycountry
 import yaml
 
-from routing_rules import ContactPointView, DirectoryView, Facts, decide, load_rule_set
+from routing_rules import (
+    ContactPointView,
+    DirectoryView,
+    Facts,
+    RuleSet,
+    decide,
+    load_rule_set,
+)
 from routing_rules.facts import AGE_BANDS, CATEGORIES
 
 SIZES = (10, 100, 1_000, 10_000)
@@ -183,36 +190,47 @@ def synthetic_facts(rng: random.Random) -> Facts:
     )
 
 
-def measure(size: int, facts: list[Facts], directory: DirectoryView) -> Measure:
-    """Decisions per second on one core against a rule set of `size` rules.
-
-    The figure is the median over rounds of deciding every report once, which
-    is steadier than one long run on a shared machine.
-    """
+def load(size: int, directory: DirectoryView) -> RuleSet:
+    """Write a synthetic rule set of `size` rules and load it."""
     with tempfile.TemporaryDirectory() as folder:
         write_rule_set(Path(folder), size)
-        rule_set = load_rule_set(folder, directory)
+        return load_rule_set(folder, directory)
 
-    referrals = 0
-    for one in facts:  # warm up: resolve every route once
-        referrals += len(decide(one, rule_set, directory, AT).referrals)
 
-    round_rates = []
-    deadline = time.perf_counter() + SECONDS_PER_SIZE
-    while time.perf_counter() < deadline or len(round_rates) < 3:
-        started = time.perf_counter()
-        for one in facts:
-            decide(one, rule_set, directory, AT)
-        round_rates.append(len(facts) / (time.perf_counter() - started))
+def measure(
+    rule_sets: dict[int, RuleSet], facts: list[Facts], directory: DirectoryView
+) -> dict[int, Measure]:
+    """Decisions per second on one core against each rule set.
 
-    fired = sum(
-        sum(len(group) for group in rule_set.index.groups(one)) for one in facts
-    )
-    return Measure(
-        rate=statistics.median(round_rates),
-        candidates=fired / len(facts),
-        referrals=referrals / len(facts),
-    )
+    Sizes take turns, one round of every report each, so that a busy spell of
+    a shared machine slows them all alike; each figure is the median round.
+    """
+    referrals = {}
+    for size, rule_set in rule_sets.items():
+        # Warm up: resolve every route once.
+        decided = [decide(one, rule_set, directory, AT) for one in facts]
+        referrals[size] = sum(len(d.referrals) for d in decided) / len(facts)
+
+    round_rates: dict[int, list[float]] = {size: [] for size in rule_sets}
+    deadline = time.perf_counter() + SECONDS_PER_SIZE * len(rule_sets)
+    while time.perf_counter() < deadline or len(round_rates[SIZES[0]]) < 5:
+        for size, rule_set in rule_sets.items():
+            started = time.perf_counter()
+            for one in facts:
+                decide(one, rule_set, directory, AT)
+            round_rates[size].append(len(facts) / (time.perf_counter() - started))
+
+    return {
+        size: Measure(
+            rate=statistics.median(round_rates[size]),
+            candidates=sum(
+                len(group) for one in facts for group in rule_set.index.groups(one)
+            )
+            / len(facts),
+            referrals=referrals[size],
+        )
+        for size, rule_set in rule_sets.items()
+    }
 
 
 def main() -> None:
@@ -220,20 +238,19 @@ def main() -> None:
     rng = random.Random(20261203)
     directory = synthetic_directory(rng)
     facts = [synthetic_facts(rng) for _ in range(REPORTS)]
+    rule_sets = {size: load(size, directory) for size in SIZES}
 
-    rates = {}
     print(f"{len(COUNTRIES)} countries, {REPORTS} synthetic reports")
-    for size in SIZES:
-        measured = measure(size, facts, directory)
-        rates[size] = measured.rate
+    measured = measure(rule_sets, facts, directory)
+    for size, figures in measured.items():
         print(
-            f"{size:>6} rules: {measured.rate:>9,.0f} decisions/s "
-            f"({1e6 / measured.rate:5.1f} µs per decision; "
-            f"{measured.candidates:.1f} candidate rules, "
-            f"{measured.referrals:.1f} referrals per decision)"
+            f"{size:>6} rules: {figures.rate:>9,.0f} decisions/s "
+            f"({1e6 / figures.rate:5.1f} µs per decision; "
+            f"{figures.candidates:.1f} candidate rules, "
+            f"{figures.referrals:.1f} referrals per decision)"
         )
 
-    ratio = rates[100] / rates[10_000]
+    ratio = measured[100].rate / measured[10_000].rate
     print(f"cost per decision at 10,000 rules / at 100 rules: {ratio:.2f}")
 
 
