@@ -130,7 +130,12 @@ def _why_country(rule: Rule, country: str) -> str:
     if relation == "incident":
         why = f"The incident happened in {country}"
     elif relation in ("suspects", "suspect_nationality", "suspect_residence"):
-        why = f"A suspect is a national or resident of {country}"
+        link = {
+            "suspects": "a national or resident of",
+            "suspect_nationality": "a national of",
+            "suspect_residence": "a resident of",
+        }[relation]
+        why = f"A suspect is {link} {country}"
         if rule.only_if_prosecutes_abroad:
             why += ", which prosecutes offences committed abroad"
     elif relation == "victims":
