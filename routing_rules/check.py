@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routing_rules.directory import DirectoryView
 from routing_rules.engine import Resolver
+from routing_rules.errors import Problem
 from routing_rules.model import RuleSet
 from routing_rules.schema import ROLES
 
@@ -31,6 +33,7 @@ class CheckResult:
     countries: tuple[str, ...]
     rule_count: int
     gaps: tuple[Gap, ...]
+    problems: tuple[Problem, ...] = ()
 
     def lines(self) -> list[str]:
         """The result as lines of text for the command line."""
@@ -38,6 +41,9 @@ class CheckResult:
             f"rule set {self.rule_set_version}: {self.rule_count} rules, "
             f"{len(self.countries)} countries",
         ]
+        if self.problems:
+            lines.append(f"{len(self.problems)} problems with this directory:")
+            lines.extend(f"  {problem}" for problem in self.problems)
         if not self.gaps:
             return [*lines, "no gaps"]
 
@@ -73,7 +79,45 @@ def check(rule_set: RuleSet, directory: DirectoryView) -> CheckResult:
         countries=tuple(rule_set.jurisdictions),
         rule_count=len(rule_set.rules),
         gaps=tuple(gaps),
+        problems=tuple(_unknown_contact_points(rule_set, directory)),
     )
+
+
+def _unknown_contact_points(
+    rule_set: RuleSet, directory: DirectoryView
+) -> Iterator[Problem]:
+    """Contact points the rules name that this directory does not know.
+
+    Loading checks this against the directory of the day; a rule set checked
+    against another directory (a new export, say) may still miss some.
+    """
+    network = rule_set.no_rule_applies.source
+    named = [(network, None, "coordinators", rule_set.coordinators)]
+    for source, target in rule_set.fallbacks.items():
+        named += [
+            (network, None, f"fallbacks.{source}", source),
+            (network, None, f"fallbacks.{source}", target),
+        ]
+    for rule in rule_set.rules:
+        if rule.contact_point is not None:
+            named.append((rule.source, rule.id, "contact_point", rule.contact_point))
+    for jurisdiction in rule_set.jurisdictions.values():
+        for role, contact_point_id in jurisdiction.contact_points.items():
+            named.append(
+                (jurisdiction.source, None, f"contact_points.{role}", contact_point_id)
+            )
+        if jurisdiction.fallback is not None:
+            named.append((jurisdiction.source, None, "fallback", jurisdiction.fallback))
+        if jurisdiction.embargo is not None:
+            refer_instead = jurisdiction.embargo.refer_instead
+            named.append(
+                (jurisdiction.source, None, "embargo.refer_instead", refer_instead)
+            )
+
+    for source, rule_id, field_path, contact_point_id in named:
+        if directory.get(contact_point_id) is None:
+            message = f"unknown contact point '{contact_point_id}'"
+            yield Problem(source, message, rule_id, field_path)
 
 
 def _state(directory: DirectoryView, contact_point_id: str) -> str:

@@ -47,9 +47,16 @@ class DirectoryView:
         `hotlines` section) are ignored, since the router keeps them.
         """
         document = read_yaml(path) or {}
-        entries = document.get("contact_points") or []
         contact_points = []
-        for entry in entries:
+        for number, entry in enumerate(document.get("contact_points") or (), 1):
+            if (
+                not isinstance(entry, dict)
+                or not entry.get("id")
+                or not entry.get("kind")
+            ):
+                raise ValueError(
+                    f"{path}: contact point #{number}: needs at least 'id' and 'kind'"
+                )
             country = entry.get("country")
             contact_points.append(
                 ContactPointView(

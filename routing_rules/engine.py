@@ -1,20 +1,23 @@
 """Routing: from the facts of a report to its referrals, and why.
 
 `decide` is a pure function of the facts, the rule set, the directory and the
-time: it stores nothing and reads no clock, so a decision can be replayed.
+time: it reads no clock and writes nothing anywhere, so a decision can be
+replayed. It does remember, in memory beside the rule set, the routes it has
+resolved against a directory, since those never depend on the report; a
+DirectoryView never changes once built, so this cannot change a result.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from routing_rules.directory import ContactPointView, DirectoryView
 from routing_rules.facts import Facts
-from routing_rules.model import Embargo, Rule, RuleSet
+from routing_rules.model import Check, Embargo, Rule, RuleSet
 
 _ROLE_STRENGTH = {"lead": 0, "informed": 1, "support": 2}
 
@@ -40,42 +43,49 @@ class Decision:
     to_coordinators: bool
 
 
-@dataclass(slots=True)
-class _Firing:
-    """One rule sending the report to one contact point."""
+class Route(NamedTuple):
+    """Where one rule sends a report for one country (or its own contact point)."""
 
     rule: Rule
-    contact_point_id: str
-    reasons: tuple[str, ...]
+    referral: ReferralDecision
+    key: tuple[str, str | None]
 
 
-@dataclass(slots=True)
-class _Referral:
-    """The firings that ended at one contact point, merged into one referral."""
+Firings = dict[str, list[Route]]
+"""Per receiving contact point, the routes that end there."""
 
-    contact_point_id: str
-    firings: list[_Firing] = field(default_factory=list)
+# A route depends only on the rule set and the directory, never on a report,
+# so decisions remember routes per directory. The cap bounds the memory taken
+# by country codes that no rule set knows.
+_ROUTE_MEMO_LIMIT = 200_000
 
-    def decision(self) -> ReferralDecision:
-        strongest = min(
-            self.firings,
-            key=lambda firing: (
-                _ROLE_STRENGTH[firing.rule.role],
-                firing.rule.ack_within,
-            ),
-        )
-        reasons: dict[str, None] = {}
-        for firing in self.firings:
-            reasons.update(dict.fromkeys(firing.reasons))
 
-        return ReferralDecision(
-            contact_point_id=self.contact_point_id,
-            role=strongest.rule.role,
-            ack_within=min(firing.rule.ack_within for firing in self.firings),
-            fields=frozenset().union(*(firing.rule.fields for firing in self.firings)),
-            rule_id=strongest.rule.id,
-            reasons=tuple(reasons),
-        )
+def _merge(routes: list[Route]) -> ReferralDecision:
+    """One referral from every rule that picked the same contact point.
+
+    The strongest role wins (lead, then informed, then support), with the
+    shortest deadline and every field any of the rules grants.
+    """
+    if len(routes) == 1:
+        return routes[0].referral
+
+    referrals = [route.referral for route in routes]
+    strongest = min(
+        referrals,
+        key=lambda referral: (_ROLE_STRENGTH[referral.role], referral.ack_within),
+    )
+    reasons: dict[str, None] = {}
+    for referral in referrals:
+        reasons.update(dict.fromkeys(referral.reasons))
+
+    return ReferralDecision(
+        contact_point_id=strongest.contact_point_id,
+        role=strongest.role,
+        ack_within=min(referral.ack_within for referral in referrals),
+        fields=frozenset().union(*(referral.fields for referral in referrals)),
+        rule_id=strongest.rule_id,
+        reasons=tuple(reasons),
+    )
 
 
 def _day(at: datetime) -> date:
@@ -120,7 +130,12 @@ def _why_country(rule: Rule, country: str) -> str:
     if relation == "incident":
         why = f"The incident happened in {country}"
     elif relation in ("suspects", "suspect_nationality", "suspect_residence"):
-        why = f"A suspect is a national or resident of {country}"
+        link = {
+            "suspects": "a national or resident of",
+            "suspect_nationality": "a national of",
+            "suspect_residence": "a resident of",
+        }[relation]
+        why = f"A suspect is {link} {country}"
         if rule.only_if_prosecutes_abroad:
             why += ", which prosecutes offences committed abroad"
     elif relation == "victims":
@@ -233,66 +248,135 @@ def _unavailable(view: ContactPointView | None) -> str:
 
 def _fire(
     facts: Facts, rule_set: RuleSet, directory: DirectoryView, at: datetime
-) -> tuple[list[_Referral], bool]:
-    """Every rule in effect that applies, merged per receiving contact point."""
+) -> tuple[Firings, bool]:
+    """Every rule in effect that applies, grouped by receiving contact point."""
     day = _day(at)
-    resolver = Resolver(rule_set, directory)
-    referrals: dict[str, _Referral] = {}
-    for rule in rule_set.index.candidates(facts):
-        if not rule.in_effect_on(day) or not rule.applies_to(facts):
-            continue
-        for contact_point_id, reasons in _targets(rule, facts, rule_set, resolver):
-            referral = referrals.get(contact_point_id)
-            if referral is None:
-                referral = referrals[contact_point_id] = _Referral(contact_point_id)
-            referral.firings.append(_Firing(rule, contact_point_id, reasons))
+    memo = _memo(rule_set, directory)
+    firings: Firings = {}
+    for rule in _applicable(facts, rule_set, day):
+        if rule.contact_point is not None:
+            countries: Iterable[str | None] = (None,)
+        else:
+            countries = _target_countries(rule, facts, rule_set)
+        for country in countries:
+            route = memo.get((rule.id, country))
+            if route is None:
+                route = _route(rule, country, Resolver(rule_set, directory))
+                if len(memo) < _ROUTE_MEMO_LIMIT:
+                    memo[rule.id, country] = route
+            picked = firings.get(route.referral.contact_point_id)
+            if picked is None:
+                firings[route.referral.contact_point_id] = [route]
+            else:
+                picked.append(route)
 
-    to_coordinators = not referrals
+    to_coordinators = not firings
     if to_coordinators:
-        rule = rule_set.no_rule_applies
-        contact_point_id, steps = resolver.follow(rule.contact_point, [])
-        reasons = (
-            f"No rule applies to this report, so it goes to the coordinators: "
-            f"{rule.description}",
-            *steps,
-        )
-        referral = _Referral(
-            contact_point_id, [_Firing(rule, contact_point_id, reasons)]
-        )
-        referrals[contact_point_id] = referral
+        route = _to_coordinators(rule_set, directory)
+        firings[route.referral.contact_point_id] = [route]
 
-    ordered = sorted(
-        referrals.values(),
-        key=lambda referral: min(
-            _ROLE_STRENGTH[firing.rule.role] for firing in referral.firings
-        ),
-    )
-    return ordered, to_coordinators
+    return firings, to_coordinators
 
 
-def _targets(
-    rule: Rule, facts: Facts, rule_set: RuleSet, resolver: Resolver
-) -> Iterator[tuple[str, tuple[str, ...]]]:
+def _memo(rule_set: RuleSet, directory: DirectoryView) -> dict[Any, Any]:
+    """The routes and merged referrals remembered for this directory."""
+    memo = rule_set.route_memo.get(directory)
+    if memo is None:
+        memo = rule_set.route_memo[directory] = {}
+
+    return memo
+
+
+def _applicable(facts: Facts, rule_set: RuleSet, day: date) -> Iterator[Rule]:
+    """The rules in effect on the day whose conditions all hold for the facts."""
+    seen: set[int] = set()
+    for group in rule_set.index.groups(facts):
+        for rule, unchecked, shared in group:
+            if shared:
+                # A rule about several countries can be in several groups.
+                if rule.order in seen:
+                    continue
+                seen.add(rule.order)
+            if (rule.effective_from or rule.effective_until) and not (
+                rule.in_effect_on(day)
+            ):
+                continue
+            if unchecked and not _all_hold(unchecked, facts):
+                continue
+            yield rule
+
+
+def _all_hold(checks: tuple[Check, ...], facts: Facts) -> bool:
+    # Inlined Condition.holds: this is the hottest loop of a decision.
+    for attribute, many, allowed in checks:
+        value = getattr(facts, attribute)
+        if many:
+            if allowed.isdisjoint(value):
+                return False
+        elif value not in allowed:
+            return False
+
+    return True
+
+
+def _route(rule: Rule, country: str | None, resolver: Resolver) -> Route:
+    """Where one rule sends a report for one country, and the reasons why."""
     applies = f"Rule '{rule.id}' applies: {rule.description}"
-    if rule.contact_point is not None:
+    if country is None:
         contact_point_id, steps = resolver.follow(rule.contact_point, [])
-        yield contact_point_id, (applies, *steps)
-        return
-
-    for country in _target_countries(rule, facts, rule_set):
+        reasons = (applies, *steps)
+    else:
         contact_point_id, steps = resolver.for_country(country, rule.role)
-        yield contact_point_id, (applies, _why_country(rule, country), *steps)
+        reasons = (applies, _why_country(rule, country), *steps)
+
+    referral = ReferralDecision(
+        contact_point_id, rule.role, rule.ack_within, rule.fields, rule.id, reasons
+    )
+    return Route(rule, referral, (rule.id, country))
+
+
+def _to_coordinators(rule_set: RuleSet, directory: DirectoryView) -> Route:
+    rule = rule_set.no_rule_applies
+    resolver = Resolver(rule_set, directory)
+    contact_point_id, steps = resolver.follow(rule.contact_point, [])
+    reasons = (
+        f"No rule applies to this report, so it goes to the coordinators: "
+        f"{rule.description}",
+        *steps,
+    )
+    referral = ReferralDecision(
+        contact_point_id, rule.role, rule.ack_within, rule.fields, rule.id, reasons
+    )
+    return Route(rule, referral, (rule.id, None))
+
+
+def _referrals(firings: Firings, memo: dict[Any, Any]) -> list[ReferralDecision]:
+    """The merged referrals, leads first, then informed, then support."""
+    merged = []
+    for routes in firings.values():
+        if len(routes) == 1:
+            merged.append(routes[0].referral)
+            continue
+        key = tuple(route.key for route in routes)
+        referral = memo.get(key)
+        if referral is None:
+            referral = _merge(routes)
+            if len(memo) < _ROUTE_MEMO_LIMIT:
+                memo[key] = referral
+        merged.append(referral)
+
+    return sorted(merged, key=lambda referral: _ROLE_STRENGTH[referral.role])
 
 
 def decide(
     facts: Facts, rule_set: RuleSet, directory: DirectoryView, at: datetime
 ) -> Decision:
     """Decide where a report goes; never returns an empty list of referrals."""
-    referrals, to_coordinators = _fire(facts, rule_set, directory, at)
+    firings, to_coordinators = _fire(facts, rule_set, directory, at)
 
     return Decision(
         rule_set_version=rule_set.version,
-        referrals=tuple(referral.decision() for referral in referrals),
+        referrals=tuple(_referrals(firings, _memo(rule_set, directory))),
         to_coordinators=to_coordinators,
     )
 
@@ -301,14 +385,14 @@ def explain(
     facts: Facts, rule_set: RuleSet, directory: DirectoryView, at: datetime
 ) -> dict[str, Any]:
     """The decision with, for each referral, the rules that fired and why."""
-    referrals, to_coordinators = _fire(facts, rule_set, directory, at)
+    firings, to_coordinators = _fire(facts, rule_set, directory, at)
     explained = []
-    for referral in referrals:
-        decided = referral.decision()
+    for referral in _referrals(firings, _memo(rule_set, directory)):
+        routes = firings[referral.contact_point_id]
         explained.append(
             {
-                **_referral_dict(decided),
-                "fired": [_firing_dict(firing, facts) for firing in referral.firings],
+                **_referral_dict(referral),
+                "fired": [_firing_dict(route, facts) for route in routes],
             }
         )
 
@@ -332,15 +416,15 @@ def _referral_dict(referral: ReferralDecision) -> dict[str, Any]:
     }
 
 
-def _firing_dict(firing: _Firing, facts: Facts) -> dict[str, Any]:
-    rule = firing.rule
+def _firing_dict(route: Route, facts: Facts) -> dict[str, Any]:
+    rule = route.rule
     return {
         "rule_id": rule.id,
         "file": rule.source,
         "role": rule.role,
         "ack_within_hours": rule.ack_within / timedelta(hours=1),
         "conditions": [condition.describe(facts) for condition in rule.conditions],
-        "reasons": list(firing.reasons),
+        "reasons": list(route.referral.reasons),
     }
 
 

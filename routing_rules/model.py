@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from routing_rules.facts import Facts
+from routing_rules.facts import CATEGORIES, Facts
 
 # Each condition key of a rule's `when`, the Facts attribute it reads, whether
 # that attribute holds several values, and how to say it in a sentence.
@@ -87,7 +88,7 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One routing rule, compiled; `order` fixes its place in every decision."""
+    """One routing rule, compiled; `order` is its position in the rule set."""
 
     id: str
     description: str
@@ -143,50 +144,161 @@ class Jurisdiction:
     embargo: Embargo | None = None
 
 
-class RuleIndex:
-    """Rules grouped by an anchoring country condition and by category.
+Check = tuple[str, bool, frozenset[Any]]
+"""A condition the index leaves to the decision: attribute, many values, allowed."""
 
-    A decision looks up only the groups its facts can reach, so its cost does
-    not grow with the rules that concern other countries or categories.
+Candidate = tuple[Rule, tuple[Check, ...], bool]
+"""A rule the index holds, the checks the index leaves to the decision, and
+whether the rule sits in several groups (it names several countries)."""
+
+_FLAG_VALUES = ((False, False), (False, True), (True, False), (True, True))
+_ANCHOR_FACTS = (
+    (None, lambda facts: (None,)),
+    ("incident_country", lambda facts: (facts.incident_country,)),
+    ("suspect_nationality", lambda facts: facts.suspect_nationalities),
+    ("suspect_residence", lambda facts: facts.suspect_residence_countries),
+    ("victim_country", lambda facts: facts.victim_countries),
+    ("hosting_country", lambda facts: facts.hosting_countries),
+    ("hotline_country", lambda facts: (facts.hotline_country,)),
+)
+
+
+def _allows(condition: Condition | None, value: Any) -> bool:
+    return condition is None or value in condition.allowed
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The rules of one anchor country, for one category, urgency and consent.
+
+    Rules without an age-band condition are in `any_band`; the others are
+    filed under each band they allow.
     """
 
-    def __init__(self, rules: Iterable[Rule]):
-        self._groups: dict[tuple[str | None, str | None, str | None], list[Rule]] = {}
-        for rule in rules:
-            for key in self._keys(rule):
-                self._groups.setdefault(key, []).append(rule)
+    any_band: tuple[Candidate, ...]
+    by_band: Mapping[str, tuple[Candidate, ...]]
 
-    @staticmethod
-    def _keys(rule: Rule):
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A rule with the conditions the index checks by placing it."""
+
+    candidate: Candidate
+    anchor: Condition | None
+    category: Condition | None
+    danger: Condition | None
+    consent: Condition | None
+    band: Condition | None
+
+    @classmethod
+    def of(cls, rule: Rule) -> _Compiled:
         anchor = next(
             (c for key in _ANCHORS if (c := rule.condition(key)) is not None), None
         )
-        category = rule.condition("category")
-        categories = sorted(category.allowed) if category else [None]
-        countries = sorted(anchor.allowed) if anchor else [None]
-        for country in countries:
-            for category_value in categories:
-                yield (anchor.key if anchor else None, country, category_value)
+        indexed = [
+            rule.condition(key)
+            for key in (
+                "category",
+                "immediate_danger",
+                "consents_to_contact",
+                "victim_age_band",
+            )
+        ]
+        checks = tuple(
+            (c.attribute, c.many, c.allowed)
+            for c in rule.conditions
+            if c is not anchor and all(c is not i for i in indexed)
+        )
+        band = indexed[3]
+        shared = len(anchor.allowed) > 1 if anchor else False
+        shared = shared or (band is not None and len(band.allowed) > 1)
 
-    def candidates(self, facts: Facts) -> list[Rule]:
-        """Rules that may apply to the facts, in rule order, each once."""
-        groups = self._groups
-        found: dict[int, Rule] = {}
-        for anchor, countries in (
-            (None, (None,)),
-            ("incident_country", (facts.incident_country,)),
-            ("suspect_nationality", facts.suspect_nationalities),
-            ("suspect_residence", facts.suspect_residence_countries),
-            ("victim_country", facts.victim_countries),
-            ("hosting_country", facts.hosting_countries),
-            ("hotline_country", (facts.hotline_country,)),
-        ):
-            for country in countries:
-                for category in (facts.category, None):
-                    for rule in groups.get((anchor, country, category), ()):
-                        found[rule.order] = rule
+        return cls((rule, checks, shared), anchor, *indexed)
 
-        return [found[order] for order in sorted(found)]
+    def allows(self, category: str, danger: bool, consent: bool) -> bool:
+        return (
+            _allows(self.category, category)
+            and _allows(self.danger, danger)
+            and _allows(self.consent, consent)
+        )
+
+
+class RuleIndex:
+    """Rules grouped by anchor country, category, urgency, consent and age band.
+
+    A rule's anchor is its first country condition (incident, suspect
+    nationality or residence, victim, hosting, hotline country), or none. A
+    decision makes one look-up per country it knows and one per victim age
+    band, so its cost does not grow with rules about other countries,
+    categories, urgencies or age bands. The index has checked those
+    conditions by placing the rule; the rest are left as checks.
+    """
+
+    def __init__(self, rules: Iterable[Rule]):
+        by_anchor: dict[tuple[str | None, str | None], list[_Compiled]] = {}
+        for rule in rules:
+            compiled = _Compiled.of(rule)
+            anchor = compiled.anchor
+            for country in sorted(anchor.allowed) if anchor else [None]:
+                key = (anchor.key if anchor else None, country)
+                by_anchor.setdefault(key, []).append(compiled)
+
+        # (category, danger, consent) -> one {country: group} map per anchor.
+        self._tables: dict[tuple[str, bool, bool], list[dict[Any, _Group]]] = {
+            (category, danger, consent): [{} for _ in _ANCHOR_FACTS]
+            for category in CATEGORIES
+            for danger, consent in _FLAG_VALUES
+        }
+        anchor_position = {key: n for n, (key, _) in enumerate(_ANCHOR_FACTS)}
+        for (anchor_key, country), compiled_rules in by_anchor.items():
+            for flags, tables in self._tables.items():
+                group = _group([c for c in compiled_rules if c.allows(*flags)])
+                if group is not None:
+                    tables[anchor_position[anchor_key]][country] = group
+
+    def groups(self, facts: Facts) -> list[tuple[Candidate, ...]]:
+        """The groups of rules that may apply to the facts.
+
+        A rule that names several countries or age bands may be in more than
+        one group.
+        """
+        tables = self._tables[
+            facts.category, facts.immediate_danger, facts.consents_to_contact
+        ]
+        bands = facts.victim_age_bands
+        found = []
+        for table, (_, countries_of) in zip(tables, _ANCHOR_FACTS, strict=True):
+            if not table:
+                continue
+            for country in countries_of(facts):
+                group = table.get(country)
+                if group is None:
+                    continue
+                if group.any_band:
+                    found.append(group.any_band)
+                if group.by_band:
+                    for band in bands:
+                        banded = group.by_band.get(band)
+                        if banded:
+                            found.append(banded)
+
+        return found
+
+
+def _group(compiled_rules: list[_Compiled]) -> _Group | None:
+    if not compiled_rules:
+        return None
+
+    by_band: dict[str, list[Candidate]] = {}
+    for compiled in compiled_rules:
+        if compiled.band is not None:
+            for band in compiled.band.allowed:
+                by_band.setdefault(band, []).append(compiled.candidate)
+
+    return _Group(
+        any_band=tuple(c.candidate for c in compiled_rules if c.band is None),
+        by_band={band: tuple(found) for band, found in by_band.items()},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +315,11 @@ class RuleSet:
     index: RuleIndex
     files: tuple[str, ...] = ()
     rules_by_id: Mapping[str, Rule] = field(default_factory=dict)
+    # Routes resolved against each directory; a DirectoryView never changes
+    # once built, and the router builds a new one when its directory changes.
+    route_memo: WeakKeyDictionary = field(
+        default_factory=WeakKeyDictionary, compare=False, repr=False
+    )
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, the coordinators' rule included."""
