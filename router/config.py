@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,7 @@ class Settings:
     signing_key_id: str = "router-1"
     max_body_bytes: int = 1024 * 1024
     ack_target_hours: int = 48
+    reminder_after_hours: float = 24.0
     log_format: str = "json"
     log_level: str = "INFO"
     relay_interval: float = 0.2
@@ -84,6 +86,10 @@ class Settings:
     webhook_attempts: int = 4
     broker_timeout: float = 5.0
     rules_dir: Path = DEMO_RULES
+
+    @property
+    def reminder_after(self) -> timedelta:
+        return timedelta(hours=self.reminder_after_hours)
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,6 +112,7 @@ _TABLE: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("ROUTER_SIGNING_KEY_ID", "signing_key_id", str),
     ("MAX_BODY_BYTES", "max_body_bytes", _positive_int),
     ("ACK_TARGET_HOURS", "ack_target_hours", _positive_int),
+    ("REMINDER_AFTER_HOURS", "reminder_after_hours", _positive_float),
     ("LOG_FORMAT", "log_format", _choice("json", "console")),
     ("LOG_LEVEL", "log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
     ("RELAY_INTERVAL", "relay_interval", _positive_float),

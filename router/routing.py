@@ -19,6 +19,7 @@ from routing_rules import (
     Facts,
     RuleSet,
     decide,
+    fallback_after,
     load_rule_set,
 )
 
@@ -57,6 +58,21 @@ class RoutingService:
                 self._view, self._seen = view, snapshot
 
             return self._rule_set, self._view
+
+    def fallback_after(
+        self, contact_point_id: str, exclude: set[str]
+    ) -> tuple[str | None, tuple[str, ...]]:
+        """Who takes over from `contact_point_id`, never one in `exclude`."""
+        rule_set, view = self.current()
+
+        return fallback_after(rule_set, view, contact_point_id, exclude)
+
+    def escalates_to_fallback(self, role: str) -> bool:
+        return role in self.current()[0].escalate_to_fallback
+
+    @property
+    def coordinators(self) -> str:
+        return self.current()[0].coordinators
 
     def decide(
         self, report: dict[str, Any], hotline_country: str | None, at: datetime

@@ -8,7 +8,14 @@ report; `explain` says why; `check` lists the gaps.
 
 from routing_rules.check import CheckResult, Gap, check
 from routing_rules.directory import ContactPointView, DirectoryView
-from routing_rules.engine import Decision, ReferralDecision, decide, explain, minimise
+from routing_rules.engine import (
+    Decision,
+    ReferralDecision,
+    decide,
+    explain,
+    fallback_after,
+    minimise,
+)
 from routing_rules.errors import Problem, RuleSetError
 from routing_rules.facts import Facts
 from routing_rules.loader import load_rule_set
@@ -28,6 +35,7 @@ __all__ = [
     "check",
     "decide",
     "explain",
+    "fallback_after",
     "load_rule_set",
     "minimise",
 ]

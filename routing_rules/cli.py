@@ -6,12 +6,14 @@ The router's command line adds this group as `referral-router rules`.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from marshmallow import ValidationError
 
+from contracts.reports import ReportSchema
 from routing_rules.check import check
 from routing_rules.directory import DirectoryView
 from routing_rules.engine import explain
@@ -42,18 +44,14 @@ _directory_option = click.option(
 
 
 def load_report_file(path: str | Path) -> dict[str, Any]:
-    """Read a protocol report from a JSON file, with its dates parsed.
-
-    This is a minimal stand-in for the contract schema: it parses
-    `received_at` and `incident.occurred_on` and checks nothing else.
-    """
-    report = json.loads(Path(path).read_text(encoding="utf-8"))
-    report["received_at"] = datetime.fromisoformat(report["received_at"])
-    incident = report.get("incident") or {}
-    if incident.get("occurred_on"):
-        incident["occurred_on"] = date.fromisoformat(incident["occurred_on"])
-
-    return report
+    """Read a protocol report from a JSON file, validated by its contract."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        return ReportSchema().load(document)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    except ValidationError as error:
+        raise click.ClickException(f"{path}: {error.messages}") from None
 
 
 def _load(rules_folder: Path, directory_file: Path) -> tuple[RuleSet, DirectoryView]:

@@ -237,6 +237,30 @@ class Resolver:
         return next((c for c in candidates if c is not None and c not in visited), None)
 
 
+def fallback_after(
+    rule_set: RuleSet,
+    directory: DirectoryView,
+    contact_point_id: str,
+    exclude: Iterable[str] = (),
+) -> tuple[str | None, tuple[str, ...]]:
+    """The contact point that takes over a referral from `contact_point_id`.
+
+    It is the next usable one of the chain that has not been tried (`exclude`),
+    with the steps taken to reach it; None when the chain is exhausted.
+    """
+    resolver = Resolver(rule_set, directory)
+    tried = {contact_point_id, *exclude}
+    following = resolver._next(contact_point_id, directory.get(contact_point_id), tried)
+    if following is None:
+        return None, ()
+    steps = [f"{contact_point_id} handed the referral on; it goes to {following}."]
+    found, steps = resolver.follow(following, steps)
+    if found in tried:
+        return None, tuple(steps)
+
+    return found, tuple(steps)
+
+
 def _unavailable(view: ContactPointView | None) -> str:
     if view is None:
         return "is not in the directory"

@@ -250,6 +250,7 @@ def _assemble(
         no_rule_applies=no_rule_applies,
         jurisdictions=dict(sorted(loading.jurisdictions.items())),
         fallbacks=fallbacks,
+        escalate_to_fallback=frozenset(network["escalate_to_fallback"]),
         index=RuleIndex(loading.rules),
         files=tuple(loading.place(path) for path in paths),
         rules_by_id=loading.rules_by_id,

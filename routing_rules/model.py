@@ -313,6 +313,9 @@ class RuleSet:
     jurisdictions: Mapping[str, Jurisdiction]
     fallbacks: Mapping[str, str]
     index: RuleIndex
+    # Roles whose overdue referral the SLA clock hands to the next contact
+    # point of its chain, besides telling the coordinators.
+    escalate_to_fallback: frozenset[str] = frozenset()
     files: tuple[str, ...] = ()
     rules_by_id: Mapping[str, Rule] = field(default_factory=dict)
     # Routes resolved against each directory; a DirectoryView never changes

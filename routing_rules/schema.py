@@ -196,4 +196,7 @@ class NetworkSchema(StrictSchema):
     role_fields = fields.Nested(RoleFieldsSchema, required=True)
     fallbacks = fields.Dict(keys=fields.String(), values=fields.String())
     no_rule_applies = fields.Nested(NoRuleAppliesSchema, required=True)
+    escalate_to_fallback = fields.List(
+        fields.String(validate=OneOf(ROLES)), load_default=list
+    )
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)

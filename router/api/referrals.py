@@ -5,11 +5,17 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from contracts.referrals import AcknowledgementSchema, FollowUpSchema, ReferralSchema
+from contracts.referrals import (
+    AcknowledgementSchema,
+    DeclineSchema,
+    FollowUpSchema,
+    ReferralSchema,
+)
 from router.acknowledgements import acknowledge
 from router.api.signed import require_signed_call, services
 from router.follow_ups import report_follow_up
 from router.logs import bind_case, bind_referral
+from router.rerouting import decline
 
 blueprint = Blueprint(
     "referrals",
@@ -56,6 +62,29 @@ def follow_up_referral(body: dict, referral_id: str):
             note=body.get("note"),
             final=body["final"],
             now=ctx.clock.now(),
+        )
+    bind_case(referral["case_id"])
+
+    return referral
+
+
+@blueprint.route("/<referral_id>/decline", methods=["POST"])
+@blueprint.arguments(DeclineSchema)
+@blueprint.response(200, ReferralSchema)
+def decline_referral(body: dict, referral_id: str):
+    """Say the referral is not yours to handle; the router hands it onward."""
+    ctx = services()
+    bind_referral(referral_id)
+    with ctx.engine.begin() as connection:
+        referral = decline(
+            connection,
+            g.call,
+            referral_id,
+            reason=body["reason"],
+            routing=ctx.routing,
+            snapshot=ctx.directory.current(),
+            now=ctx.clock.now(),
+            reminder_after=ctx.settings.reminder_after,
         )
     bind_case(referral["case_id"])
 

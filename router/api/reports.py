@@ -63,6 +63,7 @@ def _submit_once(ctx, submission: Submission):
             decide=ctx.routing.decide,
             snapshot=ctx.directory.current(),
             now=ctx.clock.now(),
+            reminder_after=ctx.settings.reminder_after,
         )
 
 

@@ -59,8 +59,8 @@ reports = st.fixed_dictionaries(
     },
 )
 moments = st.datetimes(
-    min_value=datetime(2025, 1, 1),
-    max_value=datetime(2028, 1, 1),
+    min_value=datetime(2025, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+    max_value=datetime(2028, 1, 1),  # noqa: DTZ001
     timezones=st.just(UTC),
 )
 
