@@ -61,6 +61,8 @@ def create_receiver_app(
             return jsonify(error=error.slug), 401
         try:
             message = json.loads(body)
+            if message.get("kind") == "notice":
+                return _store_notice(party.inbox, message)
             content = open_sealed(party.private_key, message["content"])
             referral_id = message["referral_id"]
         except (ValueError, KeyError, TypeError, SealedContentError):
@@ -76,3 +78,12 @@ def create_receiver_app(
         return jsonify(received=referral_id, new=stored), 200
 
     return app
+
+
+def _store_notice(inbox: Inbox, message: dict):
+    """Reminders and escalations carry ids and deadlines only; keep each once."""
+    notices = Inbox(inbox.folder / "notices")
+    name = f"{message['notice']}-{int(message['notice_id'])}"
+    stored = notices.write_once(name, message)
+
+    return jsonify(received=name, new=stored), 200

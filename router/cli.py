@@ -265,10 +265,10 @@ def relay() -> None:
 @main.command()
 def worker() -> None:
     """Deliver referrals through their contact points' channels."""
-    from router.embedded import _worker
+    from router.embedded import connector_worker
     from router.services import build_services
 
-    consumer = _worker(build_services(_settings()))
+    consumer = connector_worker(build_services(_settings()))
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: setattr(consumer, "should_stop", True))
     consumer.run()
@@ -276,14 +276,15 @@ def worker() -> None:
 
 @main.command()
 def clock() -> None:
-    """Run the SLA clock: mark breached deadlines, forget expired tokens."""
+    """Run the SLA clock: reminders, escalations, notices (safe to run twice)."""
+    from router.embedded import sla_clock
     from router.services import build_services
     from router.sla import run_clock
 
     services = build_services(_settings())
     stop = threading.Event()
     _stop_on_signal(stop)
-    run_clock(services.engine, services.clock, stop, services.settings.clock_interval)
+    run_clock(sla_clock(services), stop, services.settings.clock_interval)
 
 
 def _stop_on_signal(stop: threading.Event) -> None:

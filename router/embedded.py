@@ -27,10 +27,11 @@ from router.delivery.relay import run_relay
 from router.delivery.worker import ConnectorWorker
 from router.demo import demo_directory
 from router.directory import store_directory
+from router.notices import WebhookNotifier
 from router.persistence.migrate import upgrade
 from router.services import Services, build_services
 from router.signer import write_signing_key
-from router.sla import run_clock
+from router.sla import SlaClock, run_clock
 
 log = structlog.get_logger(__name__)
 
@@ -121,12 +122,11 @@ def start_embedded(
         running,
         "clock",
         run_clock,
-        services.engine,
-        services.clock,
+        sla_clock(services),
         running.stop_event,
         settings.clock_interval,
     )
-    running.worker = _worker(services)
+    running.worker = connector_worker(services)
     _start_thread(running, "worker", running.worker.run)
 
     return running
@@ -159,18 +159,29 @@ def _receiver_app(services, receiver_url, parties, running):
     )
 
 
-def _worker(services: Services) -> ConnectorWorker:
+def webhook_channel(services: Services) -> WebhookChannel:
     settings = services.settings
-    channel = WebhookChannel(
+
+    return WebhookChannel(
         services.signer,
         services.clock,
         timeout=settings.webhook_timeout,
         attempts=settings.webhook_attempts,
     )
 
+
+def connector_worker(services: Services) -> ConnectorWorker:
     return ConnectorWorker(
-        Connection(settings.broker_url), services, {"webhook": channel}
+        Connection(services.settings.broker_url),
+        services,
+        {"webhook": webhook_channel(services)},
     )
+
+
+def sla_clock(services: Services) -> SlaClock:
+    notifier = WebhookNotifier(webhook_channel(services), services.directory)
+
+    return SlaClock(services, notifier)
 
 
 def _serve(running: EmbeddedRouter, app, *, host: str, port: int) -> None:

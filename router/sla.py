@@ -1,83 +1,163 @@
-"""The SLA clock: deadlines live in the database, and a loop marks breaches.
+"""The SLA clock: deadlines live in the database; a loop enforces them.
 
-Each pass is one conditional UPDATE per concern, so any number of clocks may
-run at once and a restart repeats nothing: a referral is marked breached once,
-by whichever pass reaches it first.
+Each tick reminds contact points whose reminder point has passed and escalates
+referrals past their deadline: marked breached, the coordinators told, and,
+where the rules say so for the role, a fallback referral made. Every step is a
+conditional UPDATE whose WHERE clause is the step's precondition, so any number
+of clocks may run, and a restart repeats nothing. Acknowledged, revoked,
+declined and closed referrals fall out of those WHERE clauses, so their
+reminders and escalations stop by themselves.
 """
 
 from __future__ import annotations
 
-import json
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import Engine, bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, update
 
 from contracts.signed_calls import CLOCK_SKEW_SECONDS
-from router.clock import Clock
-from router.persistence.tables import audit_entries, referrals, seen_tokens
+from router.audit import audit_row, record
+from router.lifecycle import AWAITING_ACKNOWLEDGEMENT
+from router.notices import queue_notices, send_pending
+from router.persistence.tables import referrals, seen_tokens
+from router.rerouting import replace
 
 log = structlog.get_logger(__name__)
-OPEN_STATES = ("routed", "delivered")
 
-_MARK_BREACHED = (
+_REMIND = (
+    update(referrals)
+    .where(
+        referrals.c.reminded_at.is_(None),
+        referrals.c.remind_at <= bindparam("now"),
+        referrals.c.state.in_(AWAITING_ACKNOWLEDGEMENT),
+    )
+    .values(reminded_at=bindparam("now"))
+    .returning(referrals.c.id, referrals.c.case_id, referrals.c.contact_point_id)
+)
+_ESCALATE = (
     update(referrals)
     .where(
         referrals.c.breached_at.is_(None),
-        referrals.c.state.in_(OPEN_STATES),
         referrals.c.ack_due_at < bindparam("now"),
+        referrals.c.state.in_(AWAITING_ACKNOWLEDGEMENT),
     )
     .values(breached_at=bindparam("now"))
-    .returning(referrals.c.id, referrals.c.case_id, referrals.c.contact_point_id)
+    .returning(
+        referrals.c.id,
+        referrals.c.case_id,
+        referrals.c.contact_point_id,
+        referrals.c.role,
+        referrals.c.rule_id,
+        referrals.c.fields,
+        referrals.c.routed_at,
+        referrals.c.ack_due_at,
+    )
 )
 _FORGET_EXPIRED_TOKENS = delete(seen_tokens).where(
     seen_tokens.c.expires_at < bindparam("horizon")
 )
-_INSERT_AUDIT = insert(audit_entries)
 
 
-def mark_breaches(engine: Engine, clock: Clock) -> list[str]:
-    """Mark every open referral past its deadline; the ids newly marked."""
-    now = clock.now()
-    with engine.begin() as connection:
-        breached = connection.execute(_MARK_BREACHED, {"now": now}).all()
-        if breached:
-            connection.execute(
-                _INSERT_AUDIT,
-                [
-                    {
-                        "at": now,
-                        "actor": "sla_clock",
-                        "action": "deadline_breached",
-                        "case_id": row.case_id,
-                        "referral_id": row.id,
-                        "detail": json.dumps(
-                            {"contact_point_id": row.contact_point_id}
-                        ),
-                    }
-                    for row in breached
-                ],
+@dataclass(frozen=True)
+class Tick:
+    reminded: int
+    escalated: int
+    rerouted: int
+    notices_sent: int
+
+
+class SlaClock:
+    def __init__(self, services, notifier) -> None:
+        self._services = services
+        self._notifier = notifier
+
+    def tick(self) -> Tick:
+        """One pass: reminders, escalations, notices, housekeeping."""
+        reminded = self._remind()
+        escalated, rerouted = self._escalate()
+        sent = send_pending(self._services.engine, self._notifier, self._services.clock)
+        self._forget_expired_tokens()
+
+        return Tick(reminded, escalated, rerouted, sent)
+
+    def _remind(self) -> int:
+        now = self._services.clock.now()
+        with self._services.engine.begin() as connection:
+            rows = connection.execute(_REMIND, {"now": now}).all()
+            queue_notices(
+                connection, "reminder", rows, lambda row: row.contact_point_id, now
             )
-    for row in breached:
-        log.warning("deadline_breached", referral_id=row.id, case_id=row.case_id)
+            record(
+                connection,
+                *(
+                    audit_row(
+                        at=now,
+                        actor="sla_clock",
+                        action="reminder_queued",
+                        case_id=row.case_id,
+                        referral_id=row.id,
+                    )
+                    for row in rows
+                ),
+            )
+        for row in rows:
+            log.info("reminder_queued", referral_id=row.id, case_id=row.case_id)
 
-    return [row.id for row in breached]
+        return len(rows)
+
+    def _escalate(self) -> tuple[int, int]:
+        services = self._services
+        now = services.clock.now()
+        coordinators = services.routing.coordinators
+        rerouted = 0
+        with services.engine.begin() as connection:
+            rows = connection.execute(_ESCALATE, {"now": now}).all()
+            queue_notices(connection, "escalation", rows, lambda _: coordinators, now)
+            for row in rows:
+                record(
+                    connection,
+                    audit_row(
+                        at=now,
+                        actor="sla_clock",
+                        action="deadline_breached",
+                        case_id=row.case_id,
+                        referral_id=row.id,
+                        contact_point_id=row.contact_point_id,
+                    ),
+                )
+                if services.routing.escalates_to_fallback(row.role):
+                    replacement = replace(
+                        connection,
+                        row._mapping,
+                        cause="escalated",
+                        routing=services.routing,
+                        snapshot=services.directory.current(),
+                        now=now,
+                        reminder_after=services.settings.reminder_after,
+                    )
+                    rerouted += replacement is not None
+        for row in rows:
+            log.warning("deadline_breached", referral_id=row.id, case_id=row.case_id)
+
+        return len(rows), rerouted
+
+    def _forget_expired_tokens(self) -> int:
+        """Drop replay records of tokens the lifetime check refuses anyway."""
+        horizon = self._services.clock.now() - timedelta(seconds=CLOCK_SKEW_SECONDS)
+        with self._services.engine.begin() as connection:
+            return connection.execute(
+                _FORGET_EXPIRED_TOKENS, {"horizon": horizon}
+            ).rowcount
 
 
-def forget_expired_tokens(engine: Engine, clock: Clock) -> int:
-    """Drop replay records of tokens that the lifetime check refuses anyway."""
-    horizon = clock.now() - timedelta(seconds=CLOCK_SKEW_SECONDS)
-    with engine.begin() as connection:
-        return connection.execute(_FORGET_EXPIRED_TOKENS, {"horizon": horizon}).rowcount
-
-
-def run_clock(engine: Engine, clock: Clock, stop: threading.Event, interval: float):
+def run_clock(clock: SlaClock, stop: threading.Event, interval: float) -> None:
     """Tick until `stop` is set; a failed tick is logged and the next one runs."""
     while not stop.is_set():
         try:
-            mark_breaches(engine, clock)
-            forget_expired_tokens(engine, clock)
+            clock.tick()
         except Exception as error:  # noqa: BLE001 - the clock outlives a fault
             log.warning("clock_tick_failed", error_type=type(error).__name__)
         stop.wait(interval)

@@ -38,3 +38,15 @@ def a_report(reference: str = "TEST-0001", **overrides) -> dict:
     report.update(copy.deepcopy(overrides))
 
     return report
+
+
+def a_single_referral_report(reference: str = "TEST-0001") -> dict:
+    """A report the demo rules send to the Thai police alone, as lead."""
+    return {
+        "reference": reference,
+        "received_at": datetime(2026, 11, 30, 13, 5, tzinfo=UTC).isoformat(),
+        "category": "other",
+        "immediate_danger": False,
+        "incident": {"country": "TH"},
+        "narrative": SYNTHETIC,
+    }
