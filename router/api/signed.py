@@ -18,15 +18,26 @@ def services():
     return current_app.extensions["referral_router"]
 
 
-def require_signed_call(blueprint: Blueprint, party_kind: str) -> None:
-    """Make every view of `blueprint` answer only signed calls of `party_kind`."""
+def require_signed_call(blueprint: Blueprint, *roles: str) -> None:
+    """Make every view of `blueprint` answer only signed calls of `roles`:
+    `hotline`, `contact_point`, or `coordinator` (the coordinators' own
+    contact point)."""
 
     @blueprint.before_request
     def _verify() -> None:
-        g.call = verify_request(party_kind)
+        g.call = verify_request(roles)
 
 
-def verify_request(party_kind: str) -> VerifiedCall:
+def roles_of(call: VerifiedCall) -> set[str]:
+    roles = {call.party_kind}
+    point = services().directory.current().contact_points.get(call.party_id)
+    if point is not None and point.kind == "coordinator":
+        roles.add("coordinator")
+
+    return roles
+
+
+def verify_request(roles: tuple[str, ...]) -> VerifiedCall:
     ctx = services()
     settings = ctx.settings
     if (request.content_length or 0) > settings.max_body_bytes:
@@ -47,7 +58,7 @@ def verify_request(party_kind: str) -> VerifiedCall:
         body=body,
         now=ctx.clock.now(),
     )
-    if call.party_kind != party_kind:
+    if roles_of(call).isdisjoint(roles):
         raise Forbidden(FORBIDDEN_KIND)
 
     return call
