@@ -339,3 +339,33 @@ def figures() -> None:
     numbers = acknowledgement_figures(engine)
     for name, value in numbers.items():
         click.echo(f"{name:<32} {value}")
+
+
+@main.group()
+def referrals() -> None:
+    """Coordinators' actions on one referral."""
+
+
+@referrals.command("revoke")
+@click.argument("referral_id")
+@click.option("--by", "coordinator", required=True, help="Who revokes, for the audit.")
+@click.option("--reroute", is_flag=True, help="Hand it to the next contact point.")
+def referrals_revoke(referral_id: str, coordinator: str, reroute: bool) -> None:
+    """Withdraw a referral from its contact point."""
+    from router.coordination import revoke
+    from router.errors import ProblemError
+    from router.services import build_services
+
+    services = build_services(_settings())
+    try:
+        referral = revoke(
+            services.engine,
+            referral_id,
+            coordinator=coordinator,
+            now=services.clock.now(),
+            services=services,
+            reroute=reroute,
+        )
+    except ProblemError as error:
+        raise click.ClickException(error.detail) from None
+    click.echo(f"{referral['id']} revoked ({referral['contact_point_id']})")

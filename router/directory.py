@@ -24,6 +24,7 @@ from contracts.sealing import public_key_from_text
 from contracts.signed_calls import ALGORITHMS, algorithm_of, load_public_key
 from router.auth import PartyKey
 from router.errors import DirectoryError
+from router.persistence.db import reading
 from router.persistence.tables import contact_points, hotlines, party_keys
 from routing_rules.yamlfile import parse_yaml
 
@@ -308,7 +309,7 @@ class DirectoryCache:
         return self._snapshot
 
     def refresh(self) -> Snapshot:
-        with self._lock, self._engine.connect() as connection:
+        with self._lock, reading(self._engine) as connection:
             self._snapshot = read_snapshot(connection)
             self._loaded_at = time.monotonic()
 
@@ -322,7 +323,7 @@ class DirectoryCache:
         return found
 
     def _key_registered(self, party_id: str, kid: str) -> bool:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return (
                 connection.execute(
                     _KEY_EXISTS, {"party_id": party_id, "kid": kid}

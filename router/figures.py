@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, case, func, select
 
+from router.persistence.db import reading
 from router.persistence.tables import referrals
 
 _FIGURES = select(
@@ -17,7 +18,7 @@ _FIGURES = select(
 
 
 def acknowledgement_figures(engine: Engine) -> dict:
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         row = connection.execute(_FIGURES).one()
     total = row.referrals
     within = row.acknowledged_within_target or 0

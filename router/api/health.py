@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from router.delivery.broker import broker_reachable
+from router.persistence.db import reading
 
 blueprint = Blueprint("health", __name__)
 
@@ -29,7 +30,7 @@ def readyz():
 
 def _database_ok(ctx) -> bool:
     try:
-        with ctx.engine.connect() as connection:
+        with reading(ctx.engine) as connection:
             connection.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
         return False

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import Engine, bindparam, func, select, update
 
 from router.clock import Clock
+from router.persistence.db import reading
 from router.persistence.tables import UTCDateTime, outbox
 
 log = structlog.get_logger(__name__)
@@ -57,7 +58,7 @@ def relay_once(engine: Engine, publisher, clock: Clock, batch: int = 100) -> int
 
 def backlog(engine: Engine, clock: Clock) -> dict:
     """How many rows wait, and the age in seconds of the oldest."""
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         waiting, oldest = connection.execute(_BACKLOG).one()
     age = (clock.now() - oldest).total_seconds() if oldest else 0.0
 
