@@ -76,7 +76,6 @@ class Settings:
     signing_key_file: Path = _INSTANCE / "keys" / "router-signing.pem"
     signing_key_id: str = "router-1"
     max_body_bytes: int = 1024 * 1024
-    ack_target_hours: int = 48
     reminder_after_hours: float = 24.0
     log_format: str = "json"
     log_level: str = "INFO"
@@ -111,7 +110,6 @@ _TABLE: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("ROUTER_SIGNING_KEY_FILE", "signing_key_file", lambda raw: Path(raw)),
     ("ROUTER_SIGNING_KEY_ID", "signing_key_id", str),
     ("MAX_BODY_BYTES", "max_body_bytes", _positive_int),
-    ("ACK_TARGET_HOURS", "ack_target_hours", _positive_int),
     ("REMINDER_AFTER_HOURS", "reminder_after_hours", _positive_float),
     ("LOG_FORMAT", "log_format", _choice("json", "console")),
     ("LOG_LEVEL", "log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
