@@ -130,3 +130,21 @@ class ReferralMessageSchema(Schema):
     routed_at = fields.AwareDateTime()
     ack_due_at = fields.AwareDateTime()
     content = fields.Nested(SealedContentSchema)
+
+
+class CaseListQuerySchema(StrictSchema):
+    """Query of `GET /v1/reports`: a page of the hotline's own cases."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    before = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "The `next` cursor of the previous page."},
+    )
+
+
+class CaseListSchema(Schema):
+    cases = fields.List(fields.Nested(CaseSchema))
+    next = fields.String(
+        allow_none=True,
+        metadata={"description": "Cursor of the next page; null on the last one."},
+    )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, tuple_
 
-from router.persistence.tables import cases, referrals
+from router.persistence.tables import UTCDateTime, cases, referrals
 
 REFERRAL_COLUMNS = (
     referrals.c.id,
@@ -32,14 +33,15 @@ REFERRAL_COLUMNS = (
 )
 REFERRAL_FIELDS = tuple(column.name for column in REFERRAL_COLUMNS)
 
-_CASE_BY_REFERENCE = select(
+_CASE_COLUMNS = (
     cases.c.id,
     cases.c.reference,
     cases.c.received_at,
     cases.c.routed_at,
     cases.c.rule_set_version,
     cases.c.body_sha256,
-).where(
+)
+_CASE_BY_REFERENCE = select(*_CASE_COLUMNS).where(
     cases.c.hotline_id == bindparam("hotline_id"),
     cases.c.reference == bindparam("reference"),
 )
@@ -123,3 +125,42 @@ def contact_points_of_case(connection: Connection, case_id: str) -> set[str]:
     return set(
         connection.execute(_CONTACT_POINTS_OF_CASE, {"case_id": case_id}).scalars()
     )
+
+
+_CASES_OF_HOTLINE = (
+    select(*_CASE_COLUMNS)
+    .where(cases.c.hotline_id == bindparam("hotline_id"))
+    .order_by(cases.c.routed_at.desc(), cases.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_CASES_OF_HOTLINE_BEFORE = _CASES_OF_HOTLINE.where(
+    tuple_(cases.c.routed_at, cases.c.id)
+    < tuple_(bindparam("before_at", type_=UTCDateTime), bindparam("before_id"))
+)
+_REFERRALS_OF_CASES = select(*REFERRAL_COLUMNS).where(
+    referrals.c.case_id.in_(bindparam("case_ids", expanding=True))
+)
+
+
+def list_cases(
+    connection: Connection,
+    hotline_id: str,
+    *,
+    limit: int,
+    before: tuple[datetime, str] | None = None,
+) -> list[dict]:
+    """A hotline's cases, newest first, each with its referrals."""
+    parameters = {"hotline_id": hotline_id, "limit": limit}
+    statement = _CASES_OF_HOTLINE
+    if before is not None:
+        statement = _CASES_OF_HOTLINE_BEFORE
+        parameters |= {"before_at": before[0], "before_id": before[1]}
+    case_rows = connection.execute(statement, parameters).all()
+    if not case_rows:
+        return []
+    by_case: dict[str, list] = {row.id: [] for row in case_rows}
+    found = connection.execute(_REFERRALS_OF_CASES, {"case_ids": list(by_case)})
+    for row in found:
+        by_case[row.case_id].append(row._mapping)
+
+    return [case_view(row._mapping, by_case[row.id]) for row in case_rows]

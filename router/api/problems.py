@@ -20,6 +20,7 @@ from router.errors import PROBLEM_BASE, ProblemError
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger(__name__)
 
+_LOCATIONS = frozenset({"json", "query", "path", "headers", "form"})
 _HTTP_SLUGS = {
     400: "bad-request",
     401: "unauthenticated",
@@ -86,13 +87,16 @@ class ProblemApi(Api):
         data = getattr(error, "data", None) or {}
         if status == 422 and "messages" in data:
             messages = data["messages"]
-            body = messages.get("json", messages)
+            # webargs files messages under their location; one location at a
+            # time is parsed here, so its name adds nothing to the paths.
+            if len(messages) == 1 and next(iter(messages)) in _LOCATIONS:
+                messages = next(iter(messages.values()))
             return problem_response(
                 422,
                 "validation-failed",
                 "The body does not follow the contract",
                 "One or more fields are invalid; see errors.",
-                errors=field_errors(body),
+                errors=field_errors(messages),
             )
         if status == 400 and "messages" in data:
             return problem_response(

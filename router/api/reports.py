@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
+
 from flask import g, request, url_for
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from contracts.referrals import CaseSchema
+from contracts.referrals import CaseListQuerySchema, CaseListSchema, CaseSchema
 from contracts.reports import ReportSchema
 from contracts.signed_calls import body_digest
 from router.api.signed import require_signed_call, services
 from router.auth import claim_token
-from router.cases import find_case, read_case
-from router.errors import NotFound
+from router.cases import find_case, list_cases, read_case
+from router.errors import NotFound, ValidationFailed
 from router.intake import Submission, submit_report
 from router.logs import bind_case
 
@@ -23,6 +26,44 @@ blueprint = Blueprint(
     description="Reports filed by member hotlines, and how they were followed.",
 )
 require_signed_call(blueprint, "hotline")
+
+
+@blueprint.route("", methods=["GET"])
+@blueprint.arguments(CaseListQuerySchema, location="query")
+@blueprint.response(200, CaseListSchema)
+def list_reports(query: dict):
+    """The hotline's own cases, newest first, with their referrals."""
+    ctx = services()
+    before = decode_cursor(query["before"]) if "before" in query else None
+    with ctx.engine.begin() as connection:
+        claim_token(connection, g.call)
+        page = list_cases(
+            connection, g.call.party_id, limit=query["limit"], before=before
+        )
+    last = page[-1] if len(page) == query["limit"] else None
+
+    return {
+        "cases": page,
+        "next": encode_cursor(last["routed_at"], last["case_id"]) if last else None,
+    }
+
+
+def encode_cursor(routed_at: datetime, case_id: str) -> str:
+    text = f"{routed_at.isoformat()}|{case_id}"
+
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        routed_at, case_id = base64.urlsafe_b64decode(cursor).decode().split("|")
+        moment = datetime.fromisoformat(routed_at)
+    except ValueError:
+        raise ValidationFailed({"before": ["Not a cursor from this API."]}) from None
+    if moment.tzinfo is None:
+        raise ValidationFailed({"before": ["Not a cursor from this API."]})
+
+    return moment, case_id
 
 
 @blueprint.route("", methods=["POST"])

@@ -329,3 +329,36 @@ def test_a_body_over_one_mebibyte_is_refused_with_413(caller, services):
 def test_an_unknown_path_is_a_problem_too(caller):
     """Routing errors are problem+json like every other error."""
     assert_problem(caller.client.get("/v1/nothing-here"), 404, "not-found")
+
+
+def test_a_hotline_lists_its_own_cases_page_by_page(caller, clock):
+    """Newest first, a bounded page at a time, and never another's cases."""
+    for number in range(3):
+        caller.file(HOTLINE, a_report(f"PAGE-{number}"))
+        clock.advance(minutes=1)
+    caller.file(OTHER_HOTLINE, a_report("NOT-MINE"))
+
+    first = caller.send(HOTLINE, "GET", "/v1/reports?limit=2").get_json()
+    second = caller.send(
+        HOTLINE, "GET", f"/v1/reports?limit=2&before={first['next']}"
+    ).get_json()
+
+    assert [c["reference"] for c in first["cases"]] == ["PAGE-2", "PAGE-1"]
+    assert [c["reference"] for c in second["cases"]] == ["PAGE-0"]
+    assert second["next"] is None
+    assert all(c["referrals"] for c in first["cases"] + second["cases"])
+
+
+def test_a_page_size_over_the_bound_is_refused(caller):
+    """At most 100 cases a page."""
+    response = caller.send(HOTLINE, "GET", "/v1/reports?limit=1000")
+
+    problem = assert_problem(response, 422, "validation-failed")
+    assert "limit" in problem["errors"]
+
+
+def test_a_forged_cursor_is_refused(caller):
+    """A cursor that this API did not make is a validation error."""
+    response = caller.send(HOTLINE, "GET", "/v1/reports?before=bm90LWEtY3Vyc29y")
+
+    assert_problem(response, 422, "validation-failed")
