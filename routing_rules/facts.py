@@ -6,14 +6,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CATEGORIES = (
-    "travel_tourism_offence",
-    "online_abuse_material",
-    "grooming",
-    "trafficking",
-    "other",
-)
-AGE_BANDS = ("0-5", "6-11", "12-15", "16-17", "unknown")
 REPORT_FIELDS = (
     "reference",
     "received_at",

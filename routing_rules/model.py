@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from routing_rules.facts import CATEGORIES, Facts
+from contracts.reports import CATEGORIES
+from routing_rules.facts import Facts
 
 # Each condition key of a rule's `when`, the Facts attribute it reads, whether
 # that attribute holds several values, and how to say it in a sentence.

@@ -12,9 +12,10 @@ import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import OneOf, Range, Regexp
 
-from routing_rules.facts import AGE_BANDS, CATEGORIES, REPORT_FIELDS
+from contracts.referrals import ROLES
+from contracts.reports import AGE_BANDS, CATEGORIES
+from routing_rules.facts import REPORT_FIELDS
 
-ROLES = ("lead", "informed", "support")
 COUNTRY_RELATIONS = (
     "incident",
     "suspects",

@@ -28,6 +28,7 @@ from pathlib import Path
 import pycountry
 import yaml
 
+from contracts.reports import AGE_BANDS, CATEGORIES
 from routing_rules import (
     ContactPointView,
     DirectoryView,
@@ -36,7 +37,6 @@ from routing_rules import (
     decide,
     load_rule_set,
 )
-from routing_rules.facts import AGE_BANDS, CATEGORIES
 
 SIZES = (10, 100, 1_000, 10_000)
 REPORTS = 5_000

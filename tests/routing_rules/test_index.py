@@ -8,8 +8,9 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.reports import AGE_BANDS, CATEGORIES
 from routing_rules.engine import _applicable
-from routing_rules.facts import AGE_BANDS, CATEGORIES, Facts
+from routing_rules.facts import Facts
 from routing_rules.model import Condition, Rule, RuleIndex
 
 COUNTRIES = ["TH", "KH", "DE", "FR", "NL", "BR"]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.reports import AGE_BANDS, CATEGORIES
 from routing_rules import DirectoryView, Facts, decide, load_rule_set
-from routing_rules.facts import AGE_BANDS, CATEGORIES
 
 DEMO = Path(__file__).parents[2] / "routing_rules" / "demo"
 RULESET = Path(__file__).parent / "ruleset"
