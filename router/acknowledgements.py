@@ -11,38 +11,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, bindparam, case, update
+from sqlalchemy import Connection, and_, bindparam, case
 
 from router import lifecycle
 from router.audit import audit_row, record
 from router.auth import VerifiedCall, claim_token
-from router.cases import REFERRAL_COLUMNS, find_referral_for, referral_view
-from router.errors import NotFound
+from router.cases import find_referral_for, referral_view
 from router.persistence.tables import referrals
+from router.transitions import refusal, transition
 
-_ACKNOWLEDGE = (
-    update(referrals)
-    .where(
-        referrals.c.id == bindparam("referral_id"),
-        referrals.c.contact_point_id == bindparam("addressee"),
-        referrals.c.state.in_(lifecycle.sources("acknowledge")),
-    )
-    .values(
-        state=lifecycle.target("acknowledge"),
-        acknowledged_at=bindparam("now"),
-        acknowledged_by=bindparam("acknowledged_by"),
-        acknowledged_within_target=case(
-            (
-                and_(
-                    referrals.c.breached_at.is_(None),
-                    referrals.c.ack_due_at >= bindparam("now"),
-                ),
-                True,
+_ACKNOWLEDGE = transition(
+    "acknowledge",
+    acknowledged_at=bindparam("now"),
+    acknowledged_by=bindparam("acknowledged_by"),
+    acknowledged_within_target=case(
+        (
+            and_(
+                referrals.c.breached_at.is_(None),
+                referrals.c.ack_due_at >= bindparam("now"),
             ),
-            else_=False,
+            True,
         ),
-    )
-    .returning(*REFERRAL_COLUMNS)
+        else_=False,
+    ),
 )
 
 
@@ -86,9 +77,7 @@ def acknowledge(
 
 def _unchanged(connection: Connection, call: VerifiedCall, referral_id: str) -> dict:
     current = find_referral_for(connection, referral_id, call.party_id)
-    if current is None:
-        raise NotFound("No such referral is addressed to you.")
-    if current.state in lifecycle.ACKNOWLEDGED:
+    if current is not None and current.state in lifecycle.ACKNOWLEDGED:
         return referral_view(current._mapping)
 
-    raise lifecycle.refuse("acknowledge", current.state)
+    raise refusal(connection, "acknowledge", referral_id, call.party_id)

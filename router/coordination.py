@@ -8,29 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam
 
-from router import lifecycle
 from router.audit import audit_row, record
-from router.cases import REFERRAL_COLUMNS, referral_view
-from router.errors import NotFound
-from router.persistence.tables import referrals
+from router.cases import referral_view
 from router.rerouting import replace
+from router.transitions import refusal, transition
 
-_REVOKE = (
-    update(referrals)
-    .where(
-        referrals.c.id == bindparam("referral_id"),
-        referrals.c.state.in_(lifecycle.sources("revoke")),
-    )
-    .values(
-        state=lifecycle.target("revoke"),
-        revoked_at=bindparam("now"),
-        revoked_by=bindparam("coordinator"),
-    )
-    .returning(*REFERRAL_COLUMNS, referrals.c.fields, referrals.c.rule_id)
+_REVOKE = transition(
+    "revoke",
+    addressed=False,
+    revoked_at=bindparam("now"),
+    revoked_by=bindparam("coordinator"),
 )
-_REFERRAL = select(*REFERRAL_COLUMNS).where(referrals.c.id == bindparam("referral_id"))
 
 
 def revoke(
@@ -49,12 +39,7 @@ def revoke(
             {"referral_id": referral_id, "coordinator": coordinator, "now": now},
         ).first()
         if revoked is None:
-            current = connection.execute(
-                _REFERRAL, {"referral_id": referral_id}
-            ).first()
-            if current is None:
-                raise NotFound("No such referral.")
-            raise lifecycle.refuse("revoke", current.state)
+            raise refusal(connection, "revoke", referral_id)
 
         old = revoked._mapping
         record(

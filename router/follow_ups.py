@@ -8,39 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert
 
-from router import lifecycle
 from router.audit import audit_row, record
 from router.auth import VerifiedCall, claim_token
-from router.cases import REFERRAL_COLUMNS, find_referral_for, referral_view
-from router.errors import NotFound
-from router.persistence.tables import follow_ups, referrals
+from router.cases import referral_view
+from router.persistence.tables import follow_ups
+from router.transitions import refusal, transition
 
-
-def _report_statement(action: str):
-    values = {
-        "state": lifecycle.target(action),
-        "outcome": bindparam("outcome"),
-        "follow_up_at": bindparam("now"),
-    }
-    if action == "close":
-        values["closed_at"] = bindparam("now")
-
-    return (
-        update(referrals)
-        .where(
-            referrals.c.id == bindparam("referral_id"),
-            referrals.c.contact_point_id == bindparam("addressee"),
-            referrals.c.state.in_(lifecycle.sources(action)),
-        )
-        .values(**values)
-        .returning(*REFERRAL_COLUMNS)
-    )
-
-
+_REPORTED = {"outcome": bindparam("outcome"), "follow_up_at": bindparam("now")}
 _REPORT = {
-    action: _report_statement(action) for action in ("report_follow_up", "close")
+    "report_follow_up": transition("report_follow_up", **_REPORTED),
+    "close": transition("close", **_REPORTED, closed_at=bindparam("now")),
 }
 _INSERT_FOLLOW_UP = insert(follow_ups)
 
@@ -68,10 +47,7 @@ def report_follow_up(
         },
     ).first()
     if changed is None:
-        current = find_referral_for(connection, referral_id, call.party_id)
-        if current is None:
-            raise NotFound("No such referral is addressed to you.")
-        raise lifecycle.refuse(action, current.state)
+        raise refusal(connection, action, referral_id, call.party_id)
 
     connection.execute(
         _INSERT_FOLLOW_UP,

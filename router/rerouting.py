@@ -12,35 +12,21 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert
 
-from router import lifecycle
 from router.audit import audit_row, record
 from router.auth import VerifiedCall, claim_token
 from router.cases import (
-    REFERRAL_COLUMNS,
     case_document,
     contact_points_of_case,
-    find_referral_for,
     referral_view,
 )
 from router.dispatch import referral_row, sealed_outbox_row
-from router.errors import NotFound
 from router.persistence.tables import outbox, referrals
+from router.transitions import refusal, transition
 
-_DECLINE = (
-    update(referrals)
-    .where(
-        referrals.c.id == bindparam("referral_id"),
-        referrals.c.contact_point_id == bindparam("addressee"),
-        referrals.c.state.in_(lifecycle.sources("decline")),
-    )
-    .values(
-        state=lifecycle.target("decline"),
-        declined_at=bindparam("now"),
-        decline_reason=bindparam("reason"),
-    )
-    .returning(*REFERRAL_COLUMNS, referrals.c.fields, referrals.c.rule_id)
+_DECLINE = transition(
+    "decline", declined_at=bindparam("now"), decline_reason=bindparam("reason")
 )
 _INSERT_REFERRAL = insert(referrals)
 _INSERT_OUTBOX = insert(outbox)
@@ -69,10 +55,7 @@ def decline(
         },
     ).first()
     if declined is None:
-        current = find_referral_for(connection, referral_id, call.party_id)
-        if current is None:
-            raise NotFound("No such referral is addressed to you.")
-        raise lifecycle.refuse("decline", current.state)
+        raise refusal(connection, "decline", referral_id, call.party_id)
 
     old = declined._mapping
     record(
