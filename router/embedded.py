@@ -13,18 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-from kombu import Connection
 from werkzeug.serving import make_server
 
 from connectors.inbox import Inbox
-from connectors.webhook import WebhookChannel
 from connectors.webhook_receiver import ReceivingParty, create_receiver_app
 from router.app import create_app
 from router.auth import PartyKey
 from router.config import Settings
+from router.content_keys import write_content_key
 from router.delivery.broker import Publisher
 from router.delivery.relay import run_relay
-from router.delivery.worker import ConnectorWorker
+from router.delivery.worker import ConnectorWorker, build_worker
 from router.demo import demo_directory
 from router.directory import store_directory
 from router.persistence.migrate import upgrade
@@ -63,6 +62,12 @@ def ensure_signing_key(settings: Settings) -> None:
         write_signing_key(settings.signing_key_file)
 
 
+def ensure_content_key(settings: Settings) -> None:
+    """Make the key that encrypts case content at rest, when none is set."""
+    if not settings.content_keys and not settings.content_keys_file.exists():
+        write_content_key(settings.content_keys_file)
+
+
 def prepare_database(services: Services) -> None:
     upgrade(services.engine)
 
@@ -88,6 +93,7 @@ def start_embedded(
 ) -> EmbeddedRouter:
     """Start every part of the router in this process; returns once serving."""
     ensure_signing_key(settings)
+    ensure_content_key(settings)
     services = build_services(settings, clock=clock)
     prepare_database(services)
     receiver_url = f"http://{host}:{receiver_port}" if demo else None
@@ -160,17 +166,7 @@ def _receiver_app(services, receiver_url, parties, running):
 
 
 def _worker(services: Services) -> ConnectorWorker:
-    settings = services.settings
-    channel = WebhookChannel(
-        services.signer,
-        services.clock,
-        timeout=settings.webhook_timeout,
-        attempts=settings.webhook_attempts,
-    )
-
-    return ConnectorWorker(
-        Connection(settings.broker_url), services, {"webhook": channel}
-    )
+    return build_worker(services)
 
 
 def _serve(running: EmbeddedRouter, app, *, host: str, port: int) -> None:

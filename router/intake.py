@@ -19,6 +19,7 @@ from contracts import PROTOCOL_VERSION
 from contracts.sealing import seal
 from router.auth import VerifiedCall, claim_token
 from router.cases import case_view, find_case, read_case
+from router.content_keys import ContentKeys
 from router.directory import Snapshot
 from router.errors import Conflict
 from router.persistence.tables import audit_entries, cases, outbox, referrals
@@ -53,10 +54,12 @@ def submit_report(
     decide,
     snapshot: Snapshot,
     now: datetime,
+    content_keys: ContentKeys,
 ) -> Outcome:
     """File a report: a new case, or the case already filed under its reference.
 
-    `decide(report, hotline_country, at)` is the routing decision.
+    `decide(report, hotline_country, at)` is the routing decision; the report
+    is stored encrypted with `content_keys`.
     """
     call = submission.call
     claim_token(connection, call)
@@ -72,7 +75,7 @@ def submit_report(
 
     hotline_country = snapshot.hotline_countries.get(call.party_id)
     decision = decide(submission.report, hotline_country, now)
-    case_row = _case_row(submission, decision, now)
+    case_row = _case_row(submission, decision, now, content_keys)
     referral_rows = [
         _referral_row(case_row["id"], referral, now) for referral in decision.referrals
     ]
@@ -92,8 +95,11 @@ def submit_report(
     return Outcome(case_view(case_row, referral_rows), created=True)
 
 
-def _case_row(submission: Submission, decision: Decision, now: datetime) -> dict:
+def _case_row(
+    submission: Submission, decision: Decision, now: datetime, keys: ContentKeys
+) -> dict:
     report = submission.report
+    document = json.dumps(submission.document, separators=(",", ":")).encode()
 
     return {
         "id": str(uuid.uuid4()),
@@ -106,7 +112,7 @@ def _case_row(submission: Submission, decision: Decision, now: datetime) -> dict
         "immediate_danger": report["immediate_danger"],
         "incident_country": report.get("incident", {}).get("country"),
         "rule_set_version": decision.rule_set_version,
-        "content": json.dumps(submission.document, separators=(",", ":")),
+        "content": keys.encrypt(document),
     }
 
 

@@ -63,6 +63,7 @@ def _submit_once(ctx, submission: Submission):
             decide=ctx.routing.decide,
             snapshot=ctx.directory.current(),
             now=ctx.clock.now(),
+            content_keys=ctx.content_keys,
         )
 
 

@@ -112,8 +112,7 @@ cases = Table(
     Column("immediate_danger", Boolean, nullable=False),
     Column("incident_country", String(2)),
     Column("rule_set_version", String(96), nullable=False),
-    # TODO: the report is kept as plaintext JSON until the delivery issue adds
-    # encryption at rest with a rotatable key from configuration.
+    # The report as sent, encrypted: `<key name>:<token>` (router.content_keys).
     Column("content", Text, nullable=False),
     UniqueConstraint("hotline_id", "reference"),
 )
@@ -140,6 +139,14 @@ referrals = Table(
     Column("acknowledged_within_target", Boolean),
     Column("breached_at", UTCDateTime),
     Column("outcome", String(48)),
+    # Transport, apart from the lifecycle `state`: queued, delivered,
+    # retrying or parked, as the connector worker last saw it.
+    Column(
+        "delivery_status",
+        String(16),
+        nullable=False,
+        server_default=text("'queued'"),
+    ),
     Index("ix_referrals_open_deadlines", "ack_due_at", "state"),
 )
 
