@@ -11,6 +11,7 @@ the operator sets one (`rabbitmqctl change_password`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from kombu import Exchange, Queue
 
@@ -111,3 +112,13 @@ def _binding(vhost: str, queue: Queue) -> dict:
         "routing_key": queue.routing_key or "",
         "arguments": {},
     }
+
+
+def directory_contact_points(path: Path | None = None) -> list[str]:
+    """The contact point ids of a directory file (default: the demo's)."""
+    from router.demo import DEMO_DIRECTORY
+    from routing_rules.yamlfile import parse_yaml
+
+    document = parse_yaml((path or DEMO_DIRECTORY).read_text())
+
+    return [entry["id"] for entry in document.get("contact_points", [])]
