@@ -45,6 +45,7 @@ def relay_once(engine: Engine, publisher, clock: Clock, batch: int = 200) -> int
     in flight; only the rows whose own confirm arrived are marked, even when
     the batch fails half-way.
     """
+    failure: Exception | None = None
     with engine.begin() as connection:
         rows = connection.execute(_CLAIM, {"batch": batch}).all()
         if not rows:
@@ -59,11 +60,14 @@ def relay_once(engine: Engine, publisher, clock: Clock, batch: int = 200) -> int
                 ],
                 lambda outgoing: published.append(row_ids[outgoing.referral_id]),
             )
-        finally:
-            if published:
-                connection.execute(
-                    _MARK_PUBLISHED, {"ids": published, "now": clock.now()}
-                )
+        except Exception as error:  # noqa: BLE001 - raised again after the commit
+            failure = error
+        # Marked and committed even when the batch failed half-way: a row
+        # whose confirm arrived must not be published again needlessly.
+        if published:
+            connection.execute(_MARK_PUBLISHED, {"ids": published, "now": clock.now()})
+    if failure is not None:
+        raise failure
 
     return len(published)
 
