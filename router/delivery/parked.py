@@ -41,7 +41,7 @@ _REQUEUE = (
 )
 _UNPUBLISH = (
     update(outbox)
-    .where(outbox.c.referral_id == bindparam("referral_id"))
+    .where(outbox.c.referral_id == bindparam("parked_referral"))
     .values(published_at=None)
 )
 _INSERT_AUDIT = insert(audit_entries)
@@ -89,7 +89,7 @@ def _replay_from_outbox(engine: Engine, clock: Clock) -> int:
     replayed = parked_referrals(engine)
     with engine.begin() as connection:
         for referral_id, _ in replayed:
-            connection.execute(_UNPUBLISH, {"referral_id": referral_id})
+            connection.execute(_UNPUBLISH, {"parked_referral": referral_id})
             _record_replay(connection, referral_id, clock, source="outbox")
 
     return len(replayed)

@@ -147,3 +147,17 @@ def test_an_unroutable_publish_is_parked_not_dropped(broker_settings):
     assert json.loads(body)["referral_id"] == "ref-lost"
     connection.close()
     publisher.close()
+
+
+def test_the_cli_prints_the_committed_definitions():
+    """`referral-router broker definitions` writes the file under deploy/."""
+    from click.testing import CliRunner
+
+    from router.cli import main
+
+    result = CliRunner().invoke(
+        main, ["broker", "definitions"], env={"QUEUE_PREFIX": "rr", "RETRY_DELAYS": ""}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == json.loads(DEFINITIONS.read_text())
