@@ -3,17 +3,24 @@
 Small and blocking on purpose, so that a police IT team can read it in one
 sitting. Each message is opened with the contact point's private key and
 written once to the local inbox; only then is it acknowledged to the broker.
-A message that cannot be read is rejected without requeue (the broker parks
-it) rather than looping. After a lost connection the kit reconnects, and the
-broker redelivers whatever was not acknowledged: the inbox writes it once.
+With an `acknowledge` callable (see `signed_acknowledger`), the kit then
+acknowledges the referral over the router's signed API, and only after that
+to the broker: if the API cannot be reached the message is returned to the
+queue and tried again (the inbox still writes it once; a repeated API
+acknowledgement changes nothing). A message that cannot be read is rejected
+without requeue (the broker parks it) rather than looping. After a lost
+connection the kit reconnects, and the broker redelivers whatever was not
+acknowledged: the inbox writes it once.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import pika
+import requests
 import structlog
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker
 
@@ -32,12 +39,14 @@ class ReceiverKit:
         inbox: Inbox,
         *,
         prefetch: int = 10,
+        acknowledge: Callable[[str], bool] | None = None,
     ) -> None:
         self._parameters = pika.URLParameters(amqp_url)
         self._queue = queue
         self._private_key = private_key
         self._inbox = inbox
         self._prefetch = prefetch
+        self._acknowledge = acknowledge
 
     def handle(self, channel, method, properties, body: bytes) -> None:
         """Open one message, store it once, then acknowledge it."""
@@ -60,6 +69,10 @@ class ReceiverKit:
         }
         stored = self._inbox.write_once(referral_id, record)
         log.info("referral_received", referral_id=referral_id, new=stored)
+        if self._acknowledge is not None and not self._acknowledge(referral_id):
+            log.warning("acknowledgement_failed", referral_id=referral_id)
+            channel.basic_nack(method.delivery_tag, requeue=True)
+            return
         channel.basic_ack(method.delivery_tag)
 
     def consume(self, *, max_messages: int | None = None, idle_timeout=None) -> int:
@@ -93,3 +106,25 @@ class ReceiverKit:
             except (AMQPConnectionError, ChannelClosedByBroker) as error:
                 log.warning("broker_lost", error_type=type(error).__name__)
                 time.sleep(reconnect_delay)
+
+
+def signed_acknowledger(client) -> Callable[[str], bool]:
+    """Acknowledge over the signed API with a `connectors.client.SignedClient`.
+
+    200 is done; so are 404 and 409 (not addressed to us, or revoked): asking
+    again cannot change them. Anything else, or no answer, is tried again.
+    """
+
+    def acknowledge(referral_id: str) -> bool:
+        try:
+            status = client.acknowledge(referral_id).status_code
+        except requests.RequestException:
+            return False
+        if status in (404, 409):
+            log.warning(
+                "acknowledgement_refused", referral_id=referral_id, status=status
+            )
+
+        return status in (200, 404, 409)
+
+    return acknowledge

@@ -148,3 +148,34 @@ class CaseListSchema(Schema):
         allow_none=True,
         metadata={"description": "Cursor of the next page; null on the last one."},
     )
+
+
+INBOX_LIMIT = 100
+
+
+class InboxQuerySchema(StrictSchema):
+    """Query of `GET /v1/inbox`: a page of waiting referrals."""
+
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=INBOX_LIMIT),
+        metadata={"description": f"At most {INBOX_LIMIT} referrals per page."},
+    )
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "The `next_after` of the previous page."},
+    )
+
+
+class InboxSchema(Schema):
+    """Referrals waiting for the calling contact point, oldest first."""
+
+    referrals = fields.List(
+        fields.Nested(ReferralMessageSchema),
+        metadata={"description": "Each exactly as it was published: sealed."},
+    )
+    next_after = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Pass as `after` for the next page; null at the end."},
+    )

@@ -9,7 +9,7 @@ import uuid
 import structlog
 from flask import Flask, g, request
 
-from router.api import health, referrals, reports, routing
+from router.api import health, inbox, referrals, reports, routing
 from router.api.problems import ProblemApi, register_problem_handlers
 from router.logs import bind_request
 from router.services import Services, build_services
@@ -50,7 +50,12 @@ def create_app(services: Services | None = None) -> Flask:
     api.spec.components.security_scheme(
         "signedCall", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for blueprint in (reports.blueprint, referrals.blueprint, routing.blueprint):
+    for blueprint in (
+        reports.blueprint,
+        referrals.blueprint,
+        inbox.blueprint,
+        routing.blueprint,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blueprint)
     register_problem_handlers(app)

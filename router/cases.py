@@ -113,11 +113,13 @@ _CONTACT_POINTS_OF_CASE = select(referrals.c.contact_point_id).where(
 )
 
 
-def case_document(connection: Connection, case_id: str) -> tuple[str, dict]:
+def case_document(
+    connection: Connection, case_id: str, content_keys
+) -> tuple[str, dict]:
     """The hotline that filed a case, and the report as it sent it."""
     row = connection.execute(_CASE_DOCUMENT, {"case_id": case_id}).one()
 
-    return row.hotline_id, json.loads(row.content)
+    return row.hotline_id, json.loads(content_keys.decrypt(row.content))
 
 
 def contact_points_of_case(connection: Connection, case_id: str) -> set[str]:

@@ -265,10 +265,10 @@ def relay() -> None:
 @main.command()
 def worker() -> None:
     """Deliver referrals through their contact points' channels."""
-    from router.embedded import connector_worker
+    from router.delivery.worker import build_worker
     from router.services import build_services
 
-    consumer = connector_worker(build_services(_settings()))
+    consumer = build_worker(build_services(_settings()))
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: setattr(consumer, "should_stop", True))
     consumer.run()
@@ -369,3 +369,112 @@ def referrals_revoke(referral_id: str, coordinator: str, reroute: bool) -> None:
     except ProblemError as error:
         raise click.ClickException(error.detail) from None
     click.echo(f"{referral['id']} revoked ({referral['contact_point_id']})")
+
+
+@keys.command("init-content")
+def keys_init_content() -> None:
+    """Create the key that encrypts case content at rest, if there is none."""
+    from router.content_keys import write_content_key
+
+    settings = _settings()
+    path = settings.content_keys_file
+    if settings.content_keys:
+        raise click.ClickException("CONTENT_KEYS is set; it takes precedence")
+    if path.exists():
+        click.echo(f"{path} exists; nothing to do")
+        return
+    write_content_key(path)
+    click.echo(f"wrote a content key to {path}")
+
+
+@keys.command("rotate-content")
+@click.argument("name")
+def keys_rotate_content(name: str) -> None:
+    """Put a new content key NAME first in CONTENT_KEYS_FILE."""
+    from router.content_keys import add_content_key
+
+    try:
+        add_content_key(_settings().content_keys_file, name)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{name} encrypts from the next start; then run reencrypt-content")
+
+
+@keys.command("reencrypt-content")
+def keys_reencrypt_content() -> None:
+    """Re-encrypt every stored case under the newest content key."""
+    from router.content_keys import load_content_keys, reencrypt_cases
+    from router.persistence.db import create_database_engine
+
+    settings = _settings()
+    keys_ = load_content_keys(settings)
+    changed = reencrypt_cases(create_database_engine(settings.database_url), keys_)
+    click.echo(f"re-encrypted {changed} cases under key {keys_.current}")
+
+
+@main.group()
+def broker() -> None:
+    """The broker: its definitions, parked messages, delivery status."""
+
+
+@broker.command("definitions")
+@click.option(
+    "--directory",
+    "directory_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The directory whose contact points get queues and users "
+    "(default: the synthetic demo directory).",
+)
+def broker_definitions(directory_file: Path | None) -> None:
+    """Print the RabbitMQ definitions: exchanges, queues, users, permissions."""
+    from router.delivery.definitions import definitions, directory_contact_points
+
+    settings = _settings()
+    document = definitions(
+        _topology(settings), directory_contact_points(directory_file)
+    )
+    click.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+@broker.command("replay-parked")
+def broker_replay_parked() -> None:
+    """Send every parked referral to its contact point again."""
+    from router.clock import SystemClock
+    from router.delivery.parked import replay_parked
+    from router.persistence.db import create_database_engine
+
+    settings = _settings()
+    engine = create_database_engine(settings.database_url)
+    count = replay_parked(settings, engine, SystemClock())
+    click.echo(f"replayed {count} parked referrals")
+
+
+@broker.command("status")
+def broker_status() -> None:
+    """Print the outbox backlog, delivery statuses and parked messages."""
+    from router.clock import SystemClock
+    from router.delivery.parked import (
+        delivery_counts,
+        holding_depths,
+        parked_referrals,
+    )
+    from router.delivery.relay import backlog
+    from router.persistence.db import create_database_engine
+
+    settings = _settings()
+    engine = create_database_engine(settings.database_url)
+    waiting = backlog(engine, SystemClock())
+    click.echo(f"{'outbox waiting':<32} {waiting['waiting']}")
+    click.echo(f"{'outbox oldest age (s)':<32} {waiting['oldest_age_seconds']:.1f}")
+    for status, count in delivery_counts(engine).items():
+        click.echo(f"{'referrals ' + status:<32} {count}")
+    for queue, depth in holding_depths(settings).items():
+        click.echo(f"{'queue ' + queue:<32} {depth}")
+    for referral_id, contact_point_id in parked_referrals(engine):
+        click.echo(f"parked  {referral_id}  {contact_point_id}")
+
+
+def _topology(settings):
+    from router.delivery.broker import topology_for
+
+    return topology_for(settings)

@@ -50,6 +50,15 @@ def _base_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _delays(raw: str) -> tuple[float, ...]:
+    """Seconds, comma separated, each positive: `10,60,600`."""
+    delays = tuple(_positive_float(part) for part in raw.split(","))
+    if not delays:
+        raise ValueError("must name at least one delay")
+
+    return delays
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if raw not in allowed:
@@ -85,6 +94,12 @@ class Settings:
     webhook_attempts: int = 4
     broker_timeout: float = 5.0
     rules_dir: Path = DEMO_RULES
+    retry_delays: tuple[float, ...] = (10.0, 60.0, 600.0)
+    content_keys: str = ""
+    content_keys_file: Path = _INSTANCE / "keys" / "content-keys"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "referral-router@localhost"
 
     @property
     def reminder_after(self) -> timedelta:
@@ -119,6 +134,12 @@ _TABLE: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("WEBHOOK_ATTEMPTS", "webhook_attempts", _positive_int),
     ("BROKER_TIMEOUT", "broker_timeout", _positive_float),
     ("RULES_DIR", "rules_dir", lambda raw: Path(raw).resolve()),
+    ("RETRY_DELAYS", "retry_delays", _delays),
+    ("CONTENT_KEYS", "content_keys", str),
+    ("CONTENT_KEYS_FILE", "content_keys_file", lambda raw: Path(raw)),
+    ("SMTP_HOST", "smtp_host", str),
+    ("SMTP_PORT", "smtp_port", _positive_int),
+    ("SMTP_SENDER", "smtp_sender", str),
 )
 
 ENVIRONMENT_VARIABLES = tuple(name for name, _, _ in _TABLE)
@@ -148,6 +169,8 @@ def load_settings(
             values["instance_dir"] / "keys" / "router-signing.pem"
         )
     values.update(overrides)
+    if "instance_dir" in values and "content_keys_file" not in values:
+        values["content_keys_file"] = values["instance_dir"] / "keys" / "content-keys"
     known = {field.name for field in fields(Settings)}
     unknown = set(values) - known
     if unknown:

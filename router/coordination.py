@@ -58,10 +58,8 @@ def revoke(
                 connection,
                 old,
                 cause="rerouted_by_coordinator",
-                routing=services.routing,
-                snapshot=services.directory.current(),
+                services=services,
                 now=now,
-                reminder_after=services.settings.reminder_after,
             )
 
     return referral_view(old)

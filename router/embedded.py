@@ -13,18 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-from kombu import Connection
 from werkzeug.serving import make_server
 
 from connectors.inbox import Inbox
-from connectors.webhook import WebhookChannel
 from connectors.webhook_receiver import ReceivingParty, create_receiver_app
 from router.app import create_app
 from router.auth import PartyKey
 from router.config import Settings
+from router.content_keys import write_content_key
 from router.delivery.broker import Publisher
 from router.delivery.relay import run_relay
-from router.delivery.worker import ConnectorWorker
+from router.delivery.worker import ConnectorWorker, build_worker
 from router.demo import demo_directory
 from router.directory import store_directory
 from router.notices import WebhookNotifier
@@ -64,6 +63,12 @@ def ensure_signing_key(settings: Settings) -> None:
         write_signing_key(settings.signing_key_file)
 
 
+def ensure_content_key(settings: Settings) -> None:
+    """Make the key that encrypts case content at rest, when none is set."""
+    if not settings.content_keys and not settings.content_keys_file.exists():
+        write_content_key(settings.content_keys_file)
+
+
 def prepare_database(services: Services) -> None:
     upgrade(services.engine)
 
@@ -89,6 +94,7 @@ def start_embedded(
 ) -> EmbeddedRouter:
     """Start every part of the router in this process; returns once serving."""
     ensure_signing_key(settings)
+    ensure_content_key(settings)
     services = build_services(settings, clock=clock)
     prepare_database(services)
     receiver_url = f"http://{host}:{receiver_port}" if demo else None
@@ -126,7 +132,7 @@ def start_embedded(
         running.stop_event,
         settings.clock_interval,
     )
-    running.worker = connector_worker(services)
+    running.worker = build_worker(services)
     _start_thread(running, "worker", running.worker.run)
 
     return running
@@ -167,14 +173,6 @@ def webhook_channel(services: Services) -> WebhookChannel:
         services.clock,
         timeout=settings.webhook_timeout,
         attempts=settings.webhook_attempts,
-    )
-
-
-def connector_worker(services: Services) -> ConnectorWorker:
-    return ConnectorWorker(
-        Connection(services.settings.broker_url),
-        services,
-        {"webhook": webhook_channel(services)},
     )
 
 

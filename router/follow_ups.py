@@ -2,6 +2,7 @@
 
 Outcomes come from a fixed vocabulary, so the annual report can count them;
 the latest is the referral's outcome. A final follow-up closes the referral.
+The free-text note is stored encrypted, as the reports are.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def report_follow_up(
     note: str | None,
     final: bool,
     now: datetime,
+    content_keys,
 ) -> dict:
     """Record a follow-up on an acknowledged referral; `final` closes it."""
     claim_token(connection, call)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert
 
 from router.auth import VerifiedCall, claim_token
 from router.cases import case_view, find_case, read_case
+from router.content_keys import ContentKeys
 from router.directory import Snapshot
 from router.dispatch import DEFAULT_REMINDER_AFTER, referral_row, sealed_outbox_row
 from router.errors import Conflict
@@ -52,11 +53,13 @@ def submit_report(
     decide,
     snapshot: Snapshot,
     now: datetime,
+    content_keys: ContentKeys,
     reminder_after: timedelta = DEFAULT_REMINDER_AFTER,
 ) -> Outcome:
     """File a report: a new case, or the case already filed under its reference.
 
-    `decide(report, hotline_country, at)` is the routing decision.
+    `decide(report, hotline_country, at)` is the routing decision; the report
+    is stored encrypted with `content_keys`.
     """
     call = submission.call
     claim_token(connection, call)
@@ -72,7 +75,7 @@ def submit_report(
 
     hotline_country = snapshot.hotline_countries.get(call.party_id)
     decision = decide(submission.report, hotline_country, now)
-    case_row = _case_row(submission, decision, now)
+    case_row = _case_row(submission, decision, now, content_keys)
     referral_rows = [
         referral_row(
             case_id=case_row["id"],
@@ -110,8 +113,11 @@ def submit_report(
     return Outcome(case_view(case_row, referral_rows), created=True)
 
 
-def _case_row(submission: Submission, decision: Decision, now: datetime) -> dict:
+def _case_row(
+    submission: Submission, decision: Decision, now: datetime, keys: ContentKeys
+) -> dict:
     report = submission.report
+    document = json.dumps(submission.document, separators=(",", ":")).encode()
 
     return {
         "id": str(uuid.uuid4()),
@@ -124,7 +130,7 @@ def _case_row(submission: Submission, decision: Decision, now: datetime) -> dict
         "immediate_danger": report["immediate_danger"],
         "incident_country": report.get("incident", {}).get("country"),
         "rule_set_version": decision.rule_set_version,
-        "content": json.dumps(submission.document, separators=(",", ":")),
+        "content": keys.encrypt(document),
     }
 
 

@@ -9,7 +9,7 @@ deadline of the same length, and a contact point the case has not had yet.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert
@@ -38,10 +38,8 @@ def decline(
     referral_id: str,
     *,
     reason: str,
-    routing,
-    snapshot,
+    services,
     now: datetime,
-    reminder_after: timedelta,
 ) -> dict:
     """Decline a referral and hand it to the next contact point of its chain."""
     claim_token(connection, call)
@@ -69,15 +67,7 @@ def decline(
             reason=reason,
         ),
     )
-    replace(
-        connection,
-        old,
-        cause="declined",
-        routing=routing,
-        snapshot=snapshot,
-        now=now,
-        reminder_after=reminder_after,
-    )
+    replace(connection, old, cause="declined", services=services, now=now)
 
     return referral_view(old)
 
@@ -87,14 +77,14 @@ def replace(
     old: Mapping[str, Any],
     *,
     cause: str,
-    routing,
-    snapshot,
+    services,
     now: datetime,
-    reminder_after: timedelta,
 ) -> dict | None:
     """Make the referral that replaces `old`; None when the chain is exhausted."""
     tried = contact_points_of_case(connection, old["case_id"])
-    contact_point_id, steps = routing.fallback_after(old["contact_point_id"], tried)
+    contact_point_id, steps = services.routing.fallback_after(
+        old["contact_point_id"], tried
+    )
     if contact_point_id is None:
         record(
             connection,
@@ -117,10 +107,13 @@ def replace(
         fields=old["fields"].split(",") if old["fields"] else (),
         ack_within=old["ack_due_at"] - old["routed_at"],
         now=now,
-        reminder_after=reminder_after,
+        reminder_after=services.settings.reminder_after,
         replaces=old["id"],
     )
-    hotline_id, document = case_document(connection, old["case_id"])
+    hotline_id, document = case_document(
+        connection, old["case_id"], services.content_keys
+    )
+    snapshot = services.directory.current()
     connection.execute(_INSERT_REFERRAL, new)
     connection.execute(
         _INSERT_OUTBOX,

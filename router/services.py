@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from router.clock import Clock, SystemClock
 from router.config import Settings, load_settings
+from router.content_keys import ContentKeys, load_content_keys
 from router.directory import DirectoryCache
 from router.persistence.db import create_database_engine
 from router.routing import RoutingService
@@ -24,6 +25,7 @@ class Services:
     directory: DirectoryCache
     routing: RoutingService
     signer: RouterSigner
+    content_keys: ContentKeys
 
 
 def build_services(
@@ -43,4 +45,5 @@ def build_services(
         directory=directory,
         routing=RoutingService(settings.rules_dir, directory),
         signer=load_signer(settings),
+        content_keys=load_content_keys(settings),
     )

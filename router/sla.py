@@ -133,10 +133,8 @@ class SlaClock:
                         connection,
                         row._mapping,
                         cause="escalated",
-                        routing=services.routing,
-                        snapshot=services.directory.current(),
+                        services=services,
                         now=now,
-                        reminder_after=services.settings.reminder_after,
                     )
                     rerouted += replacement is not None
         for row in rows:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from router.app import create_app
 from router.clock import ManualClock
 from router.config import load_settings
+from router.content_keys import new_key_line
 from router.demo import demo_directory
 from router.directory import store_directory
 from router.persistence.db import create_database_engine
@@ -27,6 +28,7 @@ from tests.helpers import Caller
 from tests.services import create_postgres_database, drop_postgres_database
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+CONTENT_KEYS = new_key_line("test-1")
 
 
 def free_port() -> int:
@@ -101,6 +103,7 @@ def settings(tmp_path, database_url, router_key_file):
         signing_key_file=router_key_file,
         public_base_url="http://localhost",
         queue_prefix=f"rrtest-{uuid.uuid4().hex[:8]}",
+        content_keys=CONTENT_KEYS,
     )
 
 

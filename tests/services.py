@@ -67,18 +67,23 @@ def check_rabbitmq() -> None:
         unavailable("RabbitMQ", error)
 
 
-def delete_rabbitmq_topology(prefix: str, contact_point_ids) -> None:
+def delete_rabbitmq_topology(
+    prefix: str, contact_point_ids, retry_delays=(10.0, 60.0, 600.0)
+) -> None:
     """Delete the queues and exchanges a test router declared under `prefix`."""
     from kombu import Connection
 
     from router.delivery.broker import Topology
 
-    topology = Topology(prefix)
+    topology = Topology(prefix, retry_delays)
     queues = [topology.contact_point_queue(point) for point in contact_point_ids]
     queues += [topology.parked_queue, topology.unroutable_queue]
+    queues += [tier.queue for tier in topology.retry_tiers]
+    exchanges = [topology.referrals, topology.parked, topology.unroutable]
+    exchanges += [tier.exchange for tier in topology.retry_tiers]
     with Connection(RABBITMQ_URL) as connection:
         channel = connection.default_channel
         for queue in queues:
             channel.queue_delete(queue.name)
-        for exchange in (topology.referrals, topology.parked, topology.unroutable):
+        for exchange in exchanges:
             channel.exchange_delete(exchange.name)

@@ -62,6 +62,7 @@ def follow_up_referral(body: dict, referral_id: str):
             note=body.get("note"),
             final=body["final"],
             now=ctx.clock.now(),
+            content_keys=ctx.content_keys,
         )
     bind_case(referral["case_id"])
 
@@ -81,10 +82,8 @@ def decline_referral(body: dict, referral_id: str):
             g.call,
             referral_id,
             reason=body["reason"],
-            routing=ctx.routing,
-            snapshot=ctx.directory.current(),
+            services=ctx,
             now=ctx.clock.now(),
-            reminder_after=ctx.settings.reminder_after,
         )
     bind_case(referral["case_id"])
 

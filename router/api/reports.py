@@ -105,6 +105,7 @@ def _submit_once(ctx, submission: Submission):
             snapshot=ctx.directory.current(),
             now=ctx.clock.now(),
             reminder_after=ctx.settings.reminder_after,
+            content_keys=ctx.content_keys,
         )
 
 

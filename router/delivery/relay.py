@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import Engine, bindparam, func, select, update
 
 from router.clock import Clock
+from router.delivery.broker import Outgoing
 from router.persistence.db import reading
 from router.persistence.tables import UTCDateTime, outbox
 
@@ -38,20 +39,36 @@ _BACKLOG = select(func.count(), func.min(outbox.c.created_at, type_=UTCDateTime)
 )
 
 
-def relay_once(engine: Engine, publisher, clock: Clock, batch: int = 100) -> int:
-    """Publish up to `batch` unpublished rows; the number published."""
-    published: list[int] = []
+def relay_once(engine: Engine, publisher, clock: Clock, batch: int = 200) -> int:
+    """Publish up to `batch` unpublished rows; the number confirmed.
+
+    The rows are claimed in one transaction and published with many confirms
+    in flight; only the rows whose own confirm arrived are marked, even when
+    the batch fails half-way.
+    """
+    failure: Exception | None = None
     with engine.begin() as connection:
         rows = connection.execute(_CLAIM, {"batch": batch}).all()
+        if not rows:
+            return 0
+        row_ids = {row.referral_id: row.id for row in rows}
+        published: list[int] = []
         try:
-            for row in rows:
-                publisher.publish(row.contact_point_id, row.referral_id, row.payload)
-                published.append(row.id)
-        finally:
-            if published:
-                connection.execute(
-                    _MARK_PUBLISHED, {"ids": published, "now": clock.now()}
-                )
+            publisher.publish_batch(
+                [
+                    Outgoing(row.contact_point_id, row.referral_id, bytes(row.payload))
+                    for row in rows
+                ],
+                lambda outgoing: published.append(row_ids[outgoing.referral_id]),
+            )
+        except Exception as error:  # noqa: BLE001 - raised again after the commit
+            failure = error
+        # Marked and committed even when the batch failed half-way: a row
+        # whose confirm arrived must not be published again needlessly.
+        if published:
+            connection.execute(_MARK_PUBLISHED, {"ids": published, "now": clock.now()})
+    if failure is not None:
+        raise failure
 
     return len(published)
 

@@ -1,10 +1,17 @@
 """The connector worker: consumes contact points' queues, delivers through
 their channel, and records the delivery.
 
-A message is acknowledged to the broker only after its channel accepted it.
-One the channel cannot deliver after its bounded retries, or that cannot be
-read at all, is rejected without requeue: the broker dead-letters it to the
-parked queue, and the audit log says so.
+A message is acknowledged to the broker only after its channel accepted it,
+or after a copy of it is safely on a retry tier (confirmed by the broker).
+A destination that may accept later (`RetryLater`) gets the message back
+after each tier's delay, counted in the `x-referral-attempts` header; after
+the last tier, or on a `PermanentFailure`, the message is rejected without
+requeue and the broker dead-letters it to the parked queue. Parking raises
+an alert: a `delivery_parked` log line and an audit entry, never content.
+
+On the in-process transport, which knows no TTL and no dead-lettering, the
+channel retries in process (`WEBHOOK_ATTEMPTS`) and a parked referral is only
+recorded; `broker replay-parked` republishes it from the outbox.
 """
 
 from __future__ import annotations
@@ -12,13 +19,16 @@ from __future__ import annotations
 import json
 
 import structlog
-from kombu import Connection
+from kombu import Connection, Producer
 from kombu.mixins import ConsumerMixin
 from sqlalchemy import bindparam, case, insert, update
 
 from connectors.base import Channel, Delivery
-from router.delivery.broker import Topology
-from router.errors import DeliveryError
+from connectors.email_notice import EmailNoticeChannel
+from connectors.webhook import WebhookChannel
+from router.config import Settings
+from router.delivery.broker import ATTEMPTS_HEADER, connect, topology_for
+from router.errors import PermanentFailure, RetryLater
 from router.logs import bind_referral
 from router.persistence.tables import audit_entries, referrals
 
@@ -26,28 +36,86 @@ log = structlog.get_logger(__name__)
 
 _MARK_DELIVERED = (
     update(referrals)
-    .where(
-        referrals.c.id == bindparam("referral_id"),
-        referrals.c.delivered_at.is_(None),
-    )
+    .where(referrals.c.id == bindparam("referral_id"))
     .values(
-        delivered_at=bindparam("now"),
+        delivery_status="delivered",
+        delivered_at=case(
+            (referrals.c.delivered_at.is_(None), bindparam("now")),
+            else_=referrals.c.delivered_at,
+        ),
         state=case(
             (referrals.c.state == "routed", "delivered"), else_=referrals.c.state
         ),
     )
 )
+_SET_DELIVERY_STATUS = (
+    update(referrals)
+    .where(
+        referrals.c.id == bindparam("referral_id"),
+        referrals.c.delivery_status != "delivered",
+    )
+    .values(delivery_status=bindparam("status"))
+)
 _INSERT_AUDIT = insert(audit_entries)
+_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_max": 2.0}
+
+
+class RetryScheduler:
+    """Puts a referral on a retry tier, to return to its queue after a delay."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._topology = topology_for(settings)
+        self._connection = connect(settings)
+        self._producer: Producer | None = None
+
+    @property
+    def tiers(self) -> int:
+        return len(self._topology.retry_tiers)
+
+    def schedule(self, delivery: Delivery, attempt: int) -> float:
+        """Publish attempt number `attempt + 1`; returns once confirmed."""
+        tier = self._topology.retry_tiers[attempt]
+        if self._producer is None:
+            self._producer = Producer(self._connection.default_channel)
+        self._producer.publish(
+            delivery.body,
+            exchange=tier.exchange,
+            routing_key=delivery.contact_point_id,
+            declare=[tier.queue],
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            message_id=delivery.referral_id,
+            headers={
+                "referral_id": delivery.referral_id,
+                ATTEMPTS_HEADER: attempt + 1,
+            },
+            retry=True,
+            retry_policy=_RETRY_POLICY,
+        )
+
+        return tier.delay
+
+    def close(self) -> None:
+        self._producer = None
+        self._connection.release()
 
 
 class ConnectorWorker(ConsumerMixin):
     """Delivers the referrals of every contact point served by `channels`."""
 
-    def __init__(self, connection: Connection, services, channels: dict[str, Channel]):
+    def __init__(
+        self,
+        connection: Connection,
+        services,
+        channels: dict[str, Channel],
+        retries: RetryScheduler | None = None,
+    ):
         self.connection = connection
         self._services = services
         self._channels = channels
-        self._topology = Topology(services.settings.queue_prefix)
+        self._retries = retries
+        self._topology = topology_for(services.settings)
 
     def get_consumers(self, Consumer, channel):
         # TODO: contact points added to the directory while the worker runs are
@@ -78,21 +146,63 @@ class ConnectorWorker(ConsumerMixin):
             return
 
         bind_referral(delivery.referral_id)
-        point = self._services.directory.current().contact_points[
-            delivery.contact_point_id
-        ]
-        channel = self._channels[point.channel]
+        channel = self._channel_for(delivery)
         try:
             channel.deliver(delivery)
-        except DeliveryError as error:
-            self._record(delivery, "delivery_parked", reason=str(error))
-            log.error("delivery_parked", channel=channel.name, reason=str(error))
-            message.reject(requeue=False)
+        except RetryLater as error:
+            self._retry_or_park(delivery, message, channel.name, str(error))
+            return
+        except PermanentFailure as error:
+            self._park(delivery, message, channel.name, str(error))
             return
 
         self._record(delivery, "referral_delivered", channel=channel.name)
         log.info("referral_delivered", channel=channel.name)
         message.ack()
+
+    def _retry_or_park(self, delivery, message, channel_name, reason) -> None:
+        attempt = _attempts_of(message)
+        if self._retries is None or attempt >= self._retries.tiers:
+            self._park(delivery, message, channel_name, reason, attempts=attempt + 1)
+            return
+
+        delay = self._retries.schedule(delivery, attempt)
+        self._record(
+            delivery,
+            "delivery_retrying",
+            status="retrying",
+            channel=channel_name,
+            attempt=attempt + 1,
+            retry_in_seconds=delay,
+            reason=reason,
+        )
+        log.warning(
+            "delivery_retrying",
+            channel=channel_name,
+            attempt=attempt + 1,
+            retry_in_seconds=delay,
+            reason=reason,
+        )
+        message.ack()
+
+    def _park(self, delivery, message, channel_name, reason, **detail) -> None:
+        self._record(
+            delivery,
+            "delivery_parked",
+            status="parked",
+            channel=channel_name,
+            reason=reason,
+            **detail,
+        )
+        log.error("delivery_parked", channel=channel_name, reason=reason, **detail)
+        message.reject(requeue=False)
+
+    def _channel_for(self, delivery: Delivery) -> Channel:
+        point = self._services.directory.current().contact_points[
+            delivery.contact_point_id
+        ]
+
+        return self._channels[point.channel]
 
     def _delivery_of(self, body: bytes | str) -> Delivery:
         # py-amqp hands over text when the message declares an encoding.
@@ -101,21 +211,27 @@ class ConnectorWorker(ConsumerMixin):
         point = self._services.directory.current().contact_points[
             parsed["contact_point_id"]
         ]
+        address = point.email if point.channel == "pull" else point.webhook_url
 
         return Delivery(
             referral_id=parsed["referral_id"],
             contact_point_id=point.id,
-            address=point.webhook_url,
+            address=address,
             body=body,
         )
 
-    def _record(self, delivery: Delivery, action: str, **detail) -> None:
+    def _record(self, delivery, action, *, status="delivered", **detail) -> None:
         now = self._services.clock.now()
         with self._services.engine.begin() as connection:
-            if action == "referral_delivered":
+            if status == "delivered":
                 connection.execute(
                     _MARK_DELIVERED,
                     {"referral_id": delivery.referral_id, "now": now},
+                )
+            else:
+                connection.execute(
+                    _SET_DELIVERY_STATUS,
+                    {"referral_id": delivery.referral_id, "status": status},
                 )
             connection.execute(
                 _INSERT_AUDIT,
@@ -128,3 +244,34 @@ class ConnectorWorker(ConsumerMixin):
                     "detail": json.dumps(detail),
                 },
             )
+
+
+def _attempts_of(message) -> int:
+    try:
+        return int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def build_worker(services) -> ConnectorWorker:
+    """The worker with the channels and retry tiers that the settings name."""
+    settings = services.settings
+    in_process = settings.is_in_process_broker
+    channels: dict[str, Channel] = {
+        "webhook": WebhookChannel(
+            services.signer,
+            services.clock,
+            timeout=settings.webhook_timeout,
+            attempts=settings.webhook_attempts if in_process else 1,
+        )
+    }
+    if settings.smtp_host:
+        channels["pull"] = EmailNoticeChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            sender=settings.smtp_sender,
+            timeout=settings.webhook_timeout,
+        )
+    retries = None if in_process else RetryScheduler(settings)
+
+    return ConnectorWorker(Connection(settings.broker_url), services, channels, retries)

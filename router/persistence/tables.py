@@ -112,8 +112,7 @@ cases = Table(
     Column("immediate_danger", Boolean, nullable=False),
     Column("incident_country", String(2)),
     Column("rule_set_version", String(96), nullable=False),
-    # TODO: the report is kept as plaintext JSON until the delivery issue adds
-    # encryption at rest with a rotatable key from configuration.
+    # The report as sent, encrypted: `<key name>:<token>` (router.content_keys).
     Column("content", Text, nullable=False),
     UniqueConstraint("hotline_id", "reference"),
 )
@@ -152,6 +151,14 @@ referrals = Table(
     Column("revoked_at", UTCDateTime),
     Column("revoked_by", String(96)),
     Column("replaces_referral_id", String(36)),
+    # Transport, apart from the lifecycle `state`: queued, delivered,
+    # retrying or parked, as the connector worker last saw it.
+    Column(
+        "delivery_status",
+        String(16),
+        nullable=False,
+        server_default=text("'queued'"),
+    ),
     Index("ix_referrals_open_deadlines", "ack_due_at", "state"),
     Index("ix_referrals_reminders", "remind_at", "state"),
 )
@@ -163,8 +170,7 @@ follow_ups = Table(
     Column("referral_id", ForeignKey("referrals.id"), nullable=False, index=True),
     Column("reported_at", UTCDateTime, nullable=False),
     Column("outcome", String(48), nullable=False),
-    # TODO: the contact point's note is kept as plaintext until the content key
-    # of the delivery work (encryption at rest) covers it too.
+    # Encrypted with the content keys, like the reports.
     Column("note", Text),
 )
 

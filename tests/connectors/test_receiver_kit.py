@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +117,99 @@ def test_an_unreadable_message_is_rejected_not_looped(broker, keys, tmp_path):
 
     assert first == 1
     assert inbox.referral_ids() == []
+
+
+class Acknowledger:
+    """Stands for the router's signed API: records calls, answers as told."""
+
+    def __init__(self, *answers: bool) -> None:
+        self.answers = list(answers)
+        self.calls: list[str] = []
+
+    def __call__(self, referral_id: str) -> bool:
+        self.calls.append(referral_id)
+        return self.answers.pop(0) if self.answers else True
+
+
+def test_the_kit_acknowledges_over_the_api_once_stored(broker, keys, tmp_path):
+    """Written, then acknowledged to the router, then acked to the broker."""
+    settings, publisher = broker
+    private, public = keys
+    inbox = Inbox(tmp_path / "inbox")
+    acknowledger = Acknowledger()
+    publish_referral(publisher, public, "ref-4")
+    queue = Topology(settings.queue_prefix).contact_point_queue(CONTACT_POINT)
+    kit = ReceiverKit(
+        RABBITMQ_URL, queue.name, private, inbox, acknowledge=acknowledger
+    )
+
+    kit.consume(max_messages=1, idle_timeout=5)
+
+    assert acknowledger.calls == ["ref-4"]
+    assert inbox.referral_ids() == ["ref-4"]
+
+
+def test_a_failed_api_acknowledgement_returns_the_message_to_the_queue(
+    broker, keys, tmp_path
+):
+    """The broker keeps the message until the router has the acknowledgement."""
+    settings, publisher = broker
+    private, public = keys
+    inbox = Inbox(tmp_path / "inbox")
+    acknowledger = Acknowledger(False, True)
+    publish_referral(publisher, public, "ref-5")
+    queue = Topology(settings.queue_prefix).contact_point_queue(CONTACT_POINT)
+    kit = ReceiverKit(
+        RABBITMQ_URL, queue.name, private, inbox, acknowledge=acknowledger
+    )
+
+    handled = kit.consume(max_messages=2, idle_timeout=5)
+
+    assert handled == 2
+    assert acknowledger.calls == ["ref-5", "ref-5"]
+    assert inbox.referral_ids() == ["ref-5"]
+
+
+DYING_KIT = """
+import os, signal, sys
+from connectors.inbox import Inbox
+from connectors.receiver_kit import ReceiverKit
+
+class DyingInbox(Inbox):
+    def write_once(self, referral_id, record):
+        stored = super().write_once(referral_id, record)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return stored
+
+url, queue, folder = sys.argv[1:4]
+kit = ReceiverKit(url, queue, os.environ["KIT_PRIVATE_KEY"], DyingInbox(folder))
+kit.consume(max_messages=1, idle_timeout=10)
+"""
+
+
+def test_a_kit_process_killed_after_writing_gets_the_message_again(
+    broker, keys, tmp_path
+):
+    """SIGKILL between the write and the ack: redelivered, stored once."""
+    settings, publisher = broker
+    private, public = keys
+    folder = tmp_path / "inbox"
+    publish_referral(publisher, public, "ref-6")
+    queue = Topology(settings.queue_prefix).contact_point_queue(CONTACT_POINT)
+    root = str(Path(__file__).resolve().parents[2])
+    environment = dict(os.environ, KIT_PRIVATE_KEY=private, PYTHONPATH=root)
+    died = subprocess.run(
+        [sys.executable, "-c", DYING_KIT, RABBITMQ_URL, queue.name, str(folder)],
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+    assert died.returncode == -signal.SIGKILL
+    assert Inbox(folder).referral_ids() == ["ref-6"]
+
+    again = kit_for(settings, private, Inbox(folder)).consume(
+        max_messages=1, idle_timeout=5
+    )
+
+    assert again == 1
+    assert Inbox(folder).referral_ids() == ["ref-6"]

@@ -1,7 +1,7 @@
 """The referral lifecycle: reminders, follow-ups, declines, notices
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-03 19:11:54.619252
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import router.persistence.tables
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

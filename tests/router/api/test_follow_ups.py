@@ -24,7 +24,7 @@ def acknowledged_lead(caller) -> dict:
 
 
 def test_a_follow_up_records_its_outcome(caller, clock, services):
-    """The outcome becomes the referral's, and the note is kept for the network."""
+    """The outcome becomes the referral's; the note is kept, encrypted."""
     lead = acknowledged_lead(caller)
     clock.advance(days=3)
 
@@ -38,8 +38,9 @@ def test_a_follow_up_records_its_outcome(caller, clock, services):
     assert referral["outcome"] == "investigation_opened"
     assert referral["follow_up_at"] == "2026-12-04T09:00:00+00:00"
     with services.engine.connect() as connection:
-        notes = connection.execute(select(follow_ups.c.note)).scalars().all()
-    assert notes == ["Synthetic note."]
+        stored = connection.execute(select(follow_ups.c.note)).scalar_one()
+    assert "Synthetic note" not in stored
+    assert services.content_keys.decrypt(stored) == b"Synthetic note."
 
 
 def test_a_later_follow_up_replaces_the_outcome(caller):
