@@ -319,13 +319,23 @@ def receiver(amqp_url, queue, encryption_key_file, inbox_dir) -> None:
 
 @main.command()
 def openapi() -> None:
-    """Print the OpenAPI document of protocol v1."""
-    from router.app import create_app
-    from router.services import build_services
+    """Print the OpenAPI document of protocol v1 (needs no keys or database)."""
+    import tempfile
 
-    app = create_app(build_services(_settings()))
-    with app.app_context():
-        spec = app.extensions["openapi"].spec.to_dict()
+    from router.app import create_app
+    from router.content_keys import new_key_line
+    from router.services import build_services
+    from router.signer import write_signing_key
+
+    with tempfile.TemporaryDirectory() as scratch:
+        # The document depends on the code alone: throwaway keys will do.
+        settings = load_settings(
+            environ={}, instance_dir=Path(scratch), content_keys=new_key_line("x")
+        )
+        write_signing_key(settings.signing_key_file)
+        app = create_app(build_services(settings))
+        with app.app_context():
+            spec = app.extensions["openapi"].spec.to_dict()
     click.echo(json.dumps(spec, indent=2, sort_keys=True))
 
 

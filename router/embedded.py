@@ -16,6 +16,7 @@ import structlog
 from werkzeug.serving import make_server
 
 from connectors.inbox import Inbox
+from connectors.webhook import WebhookChannel
 from connectors.webhook_receiver import ReceivingParty, create_receiver_app
 from router.app import create_app
 from router.auth import PartyKey

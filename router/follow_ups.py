@@ -57,7 +57,7 @@ def report_follow_up(
             "referral_id": referral_id,
             "reported_at": now,
             "outcome": outcome,
-            "note": note,
+            "note": content_keys.encrypt(note.encode()) if note else None,
         },
     )
     referral = referral_view(changed._mapping)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select
 
-from router.acknowledgements import ACKNOWLEDGEABLE
+from router.lifecycle import AWAITING_ACKNOWLEDGEMENT
 from router.persistence.tables import outbox, referrals
 
 _WAITING = (
@@ -20,7 +20,7 @@ _WAITING = (
     .join(referrals, referrals.c.id == outbox.c.referral_id)
     .where(
         referrals.c.contact_point_id == bindparam("contact_point_id"),
-        referrals.c.state.in_(ACKNOWLEDGEABLE),
+        referrals.c.state.in_(AWAITING_ACKNOWLEDGEMENT),
         outbox.c.id > bindparam("after"),
     )
     .order_by(outbox.c.id)

@@ -14,6 +14,7 @@ def revoke(settings, *arguments):
         "ROUTER_INSTANCE_DIR": str(settings.instance_dir),
         "DATABASE_URL": settings.database_url,
         "ROUTER_SIGNING_KEY_FILE": str(settings.signing_key_file),
+        "CONTENT_KEYS": settings.content_keys,
         "LOG_LEVEL": "WARNING",
     }
 
