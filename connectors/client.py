@@ -57,3 +57,20 @@ class SignedClient:
 
     def acknowledge(self, referral_id: str, **body: Any) -> requests.Response:
         return self.call("POST", f"/v1/referrals/{referral_id}/acknowledgement", body)
+
+    def report_follow_up(
+        self, referral_id: str, outcome: str, *, note: str | None = None, final=False
+    ) -> requests.Response:
+        body = {"outcome": outcome, "final": final}
+        if note:
+            body["note"] = note
+
+        return self.call("POST", f"/v1/referrals/{referral_id}/follow-up", body)
+
+    def decline(self, referral_id: str, reason: str) -> requests.Response:
+        path = f"/v1/referrals/{referral_id}/decline"
+
+        return self.call("POST", path, {"reason": reason})
+
+    def inbox(self, *, limit: int = 50, after: int = 0) -> requests.Response:
+        return self.call("GET", f"/v1/inbox?limit={limit}&after={after}")

@@ -306,13 +306,54 @@ def _stop_on_signal(stop: threading.Event) -> None:
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
 )
-def receiver(amqp_url, queue, encryption_key_file, inbox_dir) -> None:
+@click.option(
+    "--acknowledge-as",
+    "party_id",
+    help="Your contact point id: "
+    "acknowledge each referral over the signed API once it is stored.",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your signing key, with --acknowledge-as.",
+)
+@click.option("--kid", help="Its key id, with --acknowledge-as.")
+@click.option("--router-url", default="http://127.0.0.1:8000", show_default=True)
+def receiver(
+    amqp_url,
+    queue,
+    encryption_key_file,
+    inbox_dir,
+    party_id,
+    key_file,
+    kid,
+    router_url,
+) -> None:
     """The receiver kit: read your queue and write each referral once."""
+    from connectors.client import SignedClient
     from connectors.inbox import Inbox
-    from connectors.receiver_kit import ReceiverKit
+    from connectors.receiver_kit import ReceiverKit, signed_acknowledger
+    from contracts.signed_calls import load_private_key
 
+    acknowledge = None
+    if party_id:
+        if not (key_file and kid):
+            raise click.UsageError("--acknowledge-as needs --key and --kid")
+        client = SignedClient(
+            router_url,
+            _settings().router_id,
+            party_id,
+            kid,
+            load_private_key(key_file.read_bytes()),
+        )
+        acknowledge = signed_acknowledger(client)
     kit = ReceiverKit(
-        amqp_url, queue, encryption_key_file.read_text().strip(), Inbox(inbox_dir)
+        amqp_url,
+        queue,
+        encryption_key_file.read_text().strip(),
+        Inbox(inbox_dir),
+        acknowledge=acknowledge,
     )
     kit.run_forever()
 
