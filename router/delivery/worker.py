@@ -116,25 +116,42 @@ class ConnectorWorker(ConsumerMixin):
         self._channels = channels
         self._retries = retries
         self._topology = topology_for(services.settings)
+        self._consumer = None
 
     def get_consumers(self, Consumer, channel):
-        # TODO: contact points added to the directory while the worker runs are
-        # consumed only after a restart; the worker reads the directory once.
+        self._topology.declare_holding(channel)
+        self._consumer = Consumer(
+            queues=self._wanted_queues(),
+            callbacks=[self.on_message],
+            accept=["application/json"],
+            prefetch_count=10,
+        )
+
+        return [self._consumer]
+
+    def on_iteration(self) -> None:
+        """Start consuming the queues of contact points added since the start.
+
+        The directory snapshot is cached, so this costs a set comparison most
+        of the time; a new contact point is served within the cache's age.
+        """
+        if self._consumer is None:
+            return
+        served = {queue.name for queue in self._consumer.queues}
+        added = [q for q in self._wanted_queues() if q.name not in served]
+        for queue in added:
+            self._consumer.add_queue(queue)
+        if added:
+            self._consumer.consume()
+            log.info("queues_added", count=len(added))
+
+    def _wanted_queues(self) -> list:
         points = self._services.directory.current().contact_points.values()
-        queues = [
+
+        return [
             self._topology.contact_point_queue(point.id)
             for point in points
             if point.channel in self._channels
-        ]
-        self._topology.declare_holding(channel)
-
-        return [
-            Consumer(
-                queues=queues,
-                callbacks=[self.on_message],
-                accept=["application/json"],
-                prefetch_count=10,
-            )
         ]
 
     def on_message(self, _decoded, message) -> None:
