@@ -44,15 +44,20 @@ class EmailNoticeChannel:
             raise RetryLater(type(error).__name__) from None
 
     def notice_for(self, delivery: Delivery) -> EmailMessage:
-        """The notice: referral id and deadline, read from the routing headers."""
+        """The notice: referral id and deadline, read from the routing headers.
+
+        The same channel carries the SLA clock's reminders and escalations,
+        whose messages say `"kind": "notice"`.
+        """
         headers = json.loads(delivery.body)
         referral_id = headers["referral_id"]
+        subject, opening = _WORDING.get(headers.get("notice"), _WORDING[None])
         notice = EmailMessage()
         notice["From"] = self._sender
         notice["To"] = delivery.address
-        notice["Subject"] = f"Referral {referral_id} is waiting for you"
+        notice["Subject"] = subject.format(referral_id=referral_id)
         notice.set_content(
-            f"A referral is waiting in your inbox at the referral router.\n\n"
+            f"{opening}\n\n"
             f"Referral: {referral_id}\n"
             f"Acknowledge by: {headers['ack_due_at']}\n\n"
             "Fetch it with a signed GET /v1/inbox and acknowledge it there.\n"
@@ -60,6 +65,23 @@ class EmailNoticeChannel:
         )
 
         return notice
+
+
+_WORDING = {
+    None: (
+        "Referral {referral_id} is waiting for you",
+        "A referral is waiting in your inbox at the referral router.",
+    ),
+    "reminder": (
+        "Reminder: referral {referral_id} is not acknowledged yet",
+        "A referral routed to you is still waiting for its acknowledgement.",
+    ),
+    "escalation": (
+        "Escalation: referral {referral_id} passed its deadline",
+        "A referral passed its acknowledgement deadline unacknowledged; "
+        "the coordinators are told.",
+    ),
+}
 
 
 def _raise_for_code(code: int) -> None:

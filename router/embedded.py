@@ -24,10 +24,10 @@ from router.config import Settings
 from router.content_keys import write_content_key
 from router.delivery.broker import Publisher
 from router.delivery.relay import run_relay
-from router.delivery.worker import ConnectorWorker, build_worker
+from router.delivery.worker import ConnectorWorker, build_worker, email_channel
 from router.demo import demo_directory
 from router.directory import store_directory
-from router.notices import WebhookNotifier
+from router.notices import NoticeSender
 from router.persistence.migrate import upgrade
 from router.services import Services, build_services
 from router.signer import write_signing_key
@@ -178,7 +178,11 @@ def webhook_channel(services: Services) -> WebhookChannel:
 
 
 def sla_clock(services: Services) -> SlaClock:
-    notifier = WebhookNotifier(webhook_channel(services), services.directory)
+    notifier = NoticeSender(
+        services.directory,
+        webhook=webhook_channel(services),
+        email=email_channel(services.settings),
+    )
 
     return SlaClock(services, notifier)
 

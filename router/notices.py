@@ -3,7 +3,8 @@
 A notice is written in the same transaction as the change that causes it and
 sent afterwards, so a crash loses none. It names the referral and its
 deadline, never content. Notices go to the recipient's webhook, signed like
-referrals; a recipient without one is told through the log, loudly.
+referrals, or else by e-mail where the recipient has an address and SMTP is
+configured; a recipient with neither is told through the log, loudly.
 """
 
 from __future__ import annotations
@@ -96,28 +97,33 @@ def queue_notices(
         connection.execute(_INSERT, values)
 
 
-class WebhookNotifier:
-    """Sends notices through the webhook channel, to their recipient's URL."""
+class NoticeSender:
+    """Sends each notice through the first channel its recipient can take."""
 
-    def __init__(self, channel, directory) -> None:
-        self._channel = channel
+    def __init__(self, directory, *, webhook, email=None) -> None:
         self._directory = directory
+        self._webhook = webhook
+        self._email = email
 
     def send(self, notice: Notice) -> None:
         recipient = self._directory.current().contact_points.get(notice.recipient_id)
-        if recipient is None or not recipient.webhook_url:
+        if recipient is not None and recipient.webhook_url:
+            channel, address = self._webhook, recipient.webhook_url
+        elif recipient is not None and recipient.email and self._email is not None:
+            channel, address = self._email, recipient.email
+        else:
             log.warning(
-                "notice_without_webhook",
+                "notice_without_channel",
                 notice=notice.kind,
                 recipient_id=notice.recipient_id,
                 referral_id=notice.referral_id,
             )
             return
-        self._channel.deliver(
+        channel.deliver(
             Delivery(
                 referral_id=notice.referral_id,
-                contact_point_id=recipient.id,
-                address=recipient.webhook_url,
+                contact_point_id=notice.recipient_id,
+                address=address,
                 body=notice.message(),
             )
         )

@@ -282,13 +282,22 @@ def build_worker(services) -> ConnectorWorker:
             attempts=settings.webhook_attempts if in_process else 1,
         )
     }
-    if settings.smtp_host:
-        channels["pull"] = EmailNoticeChannel(
-            settings.smtp_host,
-            settings.smtp_port,
-            sender=settings.smtp_sender,
-            timeout=settings.webhook_timeout,
-        )
+    email = email_channel(settings)
+    if email is not None:
+        channels["pull"] = email
     retries = None if in_process else RetryScheduler(settings)
 
     return ConnectorWorker(Connection(settings.broker_url), services, channels, retries)
+
+
+def email_channel(settings: Settings) -> EmailNoticeChannel | None:
+    """The e-mail notice channel, when the settings name an SMTP host."""
+    if not settings.smtp_host:
+        return None
+
+    return EmailNoticeChannel(
+        settings.smtp_host,
+        settings.smtp_port,
+        sender=settings.smtp_sender,
+        timeout=settings.webhook_timeout,
+    )
