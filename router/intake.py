@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert
+from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts import PROTOCOL_VERSION
 from contracts.sealing import seal
@@ -24,7 +25,14 @@ from router.errors import Conflict
 from router.persistence.tables import audit_entries, cases, outbox, referrals
 from routing_rules import Decision, ReferralDecision, minimise
 
-_INSERT_CASE = insert(cases)
+# A case filed under a reference its hotline used before inserts nothing and
+# returns no id; the common case, a new reference, so needs no select first.
+_INSERT_NEW_CASE = {
+    dialect.dialect.name: dialect.insert(cases)
+    .on_conflict_do_nothing(index_elements=[cases.c.hotline_id, cases.c.reference])
+    .returning(cases.c.id)
+    for dialect in (postgresql, sqlite)
+}
 _INSERT_REFERRALS = insert(referrals)
 _INSERT_OUTBOX = insert(outbox)
 _INSERT_AUDIT = insert(audit_entries)
@@ -60,23 +68,18 @@ def submit_report(
     """
     call = submission.call
     claim_token(connection, call)
-    reference = submission.report["reference"]
-    existing = find_case(connection, call.party_id, reference)
-    if existing is not None:
-        if existing.body_sha256 != submission.body_sha256:
-            raise Conflict(
-                "This reference was filed before with another body.",
-                slug="reference-conflict",
-            )
-        return Outcome(read_case(connection, existing), created=False)
-
     hotline_country = snapshot.hotline_countries.get(call.party_id)
     decision = decide(submission.report, hotline_country, now)
     case_row = _case_row(submission, decision, now)
+    inserted = connection.execute(
+        _INSERT_NEW_CASE[connection.dialect.name], case_row
+    ).first()
+    if inserted is None:
+        return _filed_before(connection, submission)
+
     referral_rows = [
         _referral_row(case_row["id"], referral, now) for referral in decision.referrals
     ]
-    connection.execute(_INSERT_CASE, case_row)
     connection.execute(_INSERT_REFERRALS, referral_rows)
     connection.execute(
         _INSERT_OUTBOX,
@@ -90,6 +93,19 @@ def submit_report(
     )
 
     return Outcome(case_view(case_row, referral_rows), created=True)
+
+
+def _filed_before(connection: Connection, submission: Submission) -> Outcome:
+    existing = find_case(
+        connection, submission.call.party_id, submission.report["reference"]
+    )
+    if existing.body_sha256 != submission.body_sha256:
+        raise Conflict(
+            "This reference was filed before with another body.",
+            slug="reference-conflict",
+        )
+
+    return Outcome(read_case(connection, existing), created=False)
 
 
 def _case_row(submission: Submission, decision: Decision, now: datetime) -> dict:
