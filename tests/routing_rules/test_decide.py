@@ -237,7 +237,7 @@ def test_uses_rule_only_while_in_effect(at, fires, rule_set, directory):
 def test_refuses_naive_time(rule_set, directory):
     """A decision time without a time zone is refused."""
     with pytest.raises(ValueError, match="aware"):
-        decide(make_facts(), rule_set, directory, datetime(2026, 1, 1))  # noqa: DTZ001
+        decide(make_facts(), rule_set, directory, datetime(2026, 1, 1))
 
 
 def test_carries_rule_set_version(rule_set, directory):
