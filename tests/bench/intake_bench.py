@@ -117,7 +117,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="a database to connect to for creating the benchmark's own",
     )
 
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    # wrk refuses more threads than connections.
+    options.wrk_threads = min(options.wrk_threads, options.connections)
+
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:
