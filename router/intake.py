@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert
+from sqlalchemy.dialects import postgresql, sqlite
 
 from router.auth import VerifiedCall, claim_token
 from router.cases import case_view, find_case, read_case
@@ -24,7 +25,14 @@ from router.errors import Conflict
 from router.persistence.tables import audit_entries, cases, outbox, referrals
 from routing_rules import Decision
 
-_INSERT_CASE = insert(cases)
+# A case filed under a reference its hotline used before inserts nothing and
+# returns no id; the common case, a new reference, so needs no select first.
+_INSERT_NEW_CASE = {
+    dialect.dialect.name: dialect.insert(cases)
+    .on_conflict_do_nothing(index_elements=[cases.c.hotline_id, cases.c.reference])
+    .returning(cases.c.id)
+    for dialect in (postgresql, sqlite)
+}
 _INSERT_REFERRALS = insert(referrals)
 _INSERT_OUTBOX = insert(outbox)
 _INSERT_AUDIT = insert(audit_entries)
@@ -63,19 +71,15 @@ def submit_report(
     """
     call = submission.call
     claim_token(connection, call)
-    reference = submission.report["reference"]
-    existing = find_case(connection, call.party_id, reference)
-    if existing is not None:
-        if existing.body_sha256 != submission.body_sha256:
-            raise Conflict(
-                "This reference was filed before with another body.",
-                slug="reference-conflict",
-            )
-        return Outcome(read_case(connection, existing), created=False)
-
     hotline_country = snapshot.hotline_countries.get(call.party_id)
     decision = decide(submission.report, hotline_country, now)
     case_row = _case_row(submission, decision, now, content_keys)
+    inserted = connection.execute(
+        _INSERT_NEW_CASE[connection.dialect.name], case_row
+    ).first()
+    if inserted is None:
+        return _filed_before(connection, submission)
+
     referral_rows = [
         referral_row(
             case_id=case_row["id"],
@@ -89,7 +93,6 @@ def submit_report(
         )
         for referral in decision.referrals
     ]
-    connection.execute(_INSERT_CASE, case_row)
     connection.execute(_INSERT_REFERRALS, referral_rows)
     connection.execute(
         _INSERT_OUTBOX,
@@ -111,6 +114,19 @@ def submit_report(
     )
 
     return Outcome(case_view(case_row, referral_rows), created=True)
+
+
+def _filed_before(connection: Connection, submission: Submission) -> Outcome:
+    existing = find_case(
+        connection, submission.call.party_id, submission.report["reference"]
+    )
+    if existing.body_sha256 != submission.body_sha256:
+        raise Conflict(
+            "This reference was filed before with another body.",
+            slug="reference-conflict",
+        )
+
+    return Outcome(read_case(connection, existing), created=False)
 
 
 def _case_row(

@@ -30,6 +30,9 @@ def configure_logging(
     ]
     structlog.configure(
         processors=[
+            # Drop what the level refuses before any processor runs: otherwise
+            # each request's line is stamped and rendered only to be thrown away.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.processors.format_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,

@@ -21,13 +21,19 @@ def create_database_engine(database_url: str) -> Engine:
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
 
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=10,
         max_overflow=5,
         pool_recycle=1800,
         hide_parameters=True,
     )
+    # Send a list of rows as one multi-row INSERT, as the psycopg2 dialect
+    # does; psycopg's own executemany pipelines one statement per row, which
+    # for the few rows of an intake cost twice the CPU of a single statement.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+
+    return engine
 
 
 def _sqlite_engine(url) -> Engine:
