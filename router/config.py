@@ -145,6 +145,17 @@ _TABLE: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
 ENVIRONMENT_VARIABLES = tuple(name for name, _, _ in _TABLE)
 
 
+def _place_in_instance(values: dict[str, Any], instance_dir: Path) -> None:
+    """Files not set explicitly live in the instance folder given."""
+    defaults = {
+        "database_url": f"sqlite:///{instance_dir / 'referral-router.db'}",
+        "signing_key_file": instance_dir / "keys" / "router-signing.pem",
+        "content_keys_file": instance_dir / "keys" / "content-keys",
+    }
+    for name, default in defaults.items():
+        values.setdefault(name, default)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, **overrides: Any
 ) -> Settings:
@@ -160,17 +171,9 @@ def load_settings(
         except ValueError as error:
             raise ConfigError(f"{name}: {error}") from None
 
-    if "instance_dir" in values and "database_url" not in values:
-        values["database_url"] = (
-            f"sqlite:///{values['instance_dir'] / 'referral-router.db'}"
-        )
-    if "instance_dir" in values and "signing_key_file" not in values:
-        values["signing_key_file"] = (
-            values["instance_dir"] / "keys" / "router-signing.pem"
-        )
     values.update(overrides)
-    if "instance_dir" in values and "content_keys_file" not in values:
-        values["content_keys_file"] = values["instance_dir"] / "keys" / "content-keys"
+    if "instance_dir" in values:
+        _place_in_instance(values, values["instance_dir"])
     known = {field.name for field in fields(Settings)}
     unknown = set(values) - known
     if unknown:
