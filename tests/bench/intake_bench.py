@@ -43,6 +43,7 @@ from sqlalchemy.engine import make_url
 
 from contracts.signed_calls import new_signing_key, public_key_pem, sign_call
 from router.config import load_settings
+from router.content_keys import write_content_key
 from router.demo import DEMO_KID, demo_directory, synthetic_report
 from router.directory import store_directory
 from router.persistence.db import create_database_engine
@@ -216,6 +217,7 @@ def _key_entry(kid: str, private_key) -> dict:
 def gunicorn(options, database_url, instance_dir: Path, port: int, log: Path):
     settings = load_settings({"ROUTER_INSTANCE_DIR": str(instance_dir)})
     write_signing_key(settings.signing_key_file)
+    write_content_key(settings.content_keys_file)
     env = dict(os.environ)
     env.update(
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
