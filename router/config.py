@@ -86,6 +86,8 @@ class Settings:
     webhook_attempts: int = 4
     broker_timeout: float = 5.0
     rules_dir: Path = DEMO_RULES
+    session_secret_file: Path = _INSTANCE / "keys" / "session-secret"
+    directory_stale_after_days: int = 365
 
     @property
     def reminder_after(self) -> timedelta:
@@ -121,6 +123,8 @@ _TABLE: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("WEBHOOK_ATTEMPTS", "webhook_attempts", _positive_int),
     ("BROKER_TIMEOUT", "broker_timeout", _positive_float),
     ("RULES_DIR", "rules_dir", lambda raw: Path(raw).resolve()),
+    ("SESSION_SECRET_FILE", "session_secret_file", lambda raw: Path(raw)),
+    ("DIRECTORY_STALE_AFTER_DAYS", "directory_stale_after_days", _positive_int),
 )
 
 ENVIRONMENT_VARIABLES = tuple(name for name, _, _ in _TABLE)
@@ -150,6 +154,12 @@ def load_settings(
             values["instance_dir"] / "keys" / "router-signing.pem"
         )
     values.update(overrides)
+    # After the overrides, so that an instance folder given in code moves the
+    # session secret with it.
+    if "instance_dir" in values and "session_secret_file" not in values:
+        values["session_secret_file"] = (
+            values["instance_dir"] / "keys" / "session-secret"
+        )
     known = {field.name for field in fields(Settings)}
     unknown = set(values) - known
     if unknown:
