@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from router.config import ConfigError, load_settings
+from router.dashboard.cli import accounts, report
 from routing_rules.cli import rules
 
 
@@ -32,6 +33,8 @@ def main() -> None:
 
 
 main.add_command(rules)
+main.add_command(accounts)
+main.add_command(report)
 
 
 @main.command()
