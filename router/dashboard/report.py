@@ -177,7 +177,10 @@ def _time_to_acknowledge(connection, received, sections) -> None:
         connection, cases.c.hotline_id, *received, joins=joins
     )
     overall = grouped_percentiles(connection, None, *received, joins=joins)
-    for scope, (median, p90) in [*per_hotline.items(), (OVERALL, overall.get(None))]:
+    for scope, (median, p90) in [
+        *per_hotline.items(),
+        (OVERALL, overall.get(None, (None, None))),
+    ]:
         if median is None and p90 is None:
             continue
         figures = sections[scope]["acknowledgement"]
