@@ -8,7 +8,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy import select
+
 from router.dashboard.accounts import create_account
+from router.dashboard.queries import percentile
+from router.persistence.tables import referrals
 from tests.factories import a_report, a_single_referral_report
 
 PASSWORD = "synthetic-password-1"
@@ -82,3 +86,32 @@ def seed_referrals(caller, clock) -> dict:
     clock.advance(hours=72)
 
     return leads
+
+
+def expected_for(services, contact_point_id: str, now) -> dict:
+    """The figures of one contact point, computed from the rows themselves."""
+    with services.engine.connect() as connection:
+        rows = connection.execute(
+            select(referrals).where(referrals.c.contact_point_id == contact_point_id)
+        ).all()
+    acknowledged = [row for row in rows if row.acknowledged_at is not None]
+    decided = [row for row in rows if row.acknowledged_at or row.ack_due_at < now]
+    within = [row for row in rows if row.acknowledged_within_target]
+    hours = sorted(
+        (row.acknowledged_at - row.routed_at).total_seconds() / 3600
+        for row in acknowledged
+    )
+    overdue = [
+        row
+        for row in rows
+        if row.state in ("routed", "delivered") and row.ack_due_at < now
+    ]
+
+    return {
+        "referrals": len(rows),
+        "acknowledged": len(acknowledged),
+        "share": len(within) / len(decided),
+        "median": percentile(hours, 0.5),
+        "p90": percentile(hours, 0.9),
+        "overdue": len(overdue),
+    }

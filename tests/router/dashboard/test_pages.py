@@ -16,7 +16,7 @@ from router.persistence.tables import (
     notices,
     referrals,
 )
-from tests.dashboard_helpers import csrf_token, seed_referrals
+from tests.dashboard_helpers import csrf_token, expected_for, seed_referrals
 from tests.factories import SYNTHETIC
 
 PAGES = (
@@ -34,35 +34,6 @@ def cell(page: str, key: str, field: str) -> str:
     value = re.search(rf'data-field="{field}" data-value="([^"]*)"', row.group(1))
 
     return value.group(1)
-
-
-def expected_for(services, contact_point_id: str, now) -> dict:
-    """The figures of one contact point, computed from the rows themselves."""
-    with services.engine.connect() as connection:
-        rows = connection.execute(
-            select(referrals).where(referrals.c.contact_point_id == contact_point_id)
-        ).all()
-    acknowledged = [row for row in rows if row.acknowledged_at is not None]
-    decided = [row for row in rows if row.acknowledged_at or row.ack_due_at < now]
-    within = [row for row in rows if row.acknowledged_within_target]
-    hours = sorted(
-        (row.acknowledged_at - row.routed_at).total_seconds() / 3600
-        for row in acknowledged
-    )
-    overdue = [
-        row
-        for row in rows
-        if row.state in ("routed", "delivered") and row.ack_due_at < now
-    ]
-
-    return {
-        "referrals": len(rows),
-        "acknowledged": len(acknowledged),
-        "share": len(within) / len(decided),
-        "median": percentile(hours, 0.5),
-        "p90": percentile(hours, 0.9),
-        "overdue": len(overdue),
-    }
 
 
 def test_the_figures_per_contact_point_match_the_database(
