@@ -9,13 +9,22 @@ selected by any query of this module.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import (
+    Connection,
+    Float,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 
 from router.lifecycle import AWAITING_ACKNOWLEDGEMENT
 from router.persistence.tables import (
@@ -46,8 +55,9 @@ def percentile(ordered: list[float], fraction: float) -> float | None:
 def ack_seconds(dialect: str):
     """Seconds from routing to acknowledgement, as a SQL expression."""
     if dialect == "postgresql":
-        return func.extract(
-            "epoch", referrals.c.acknowledged_at - referrals.c.routed_at
+        return cast(
+            func.extract("epoch", referrals.c.acknowledged_at - referrals.c.routed_at),
+            Float,
         )
 
     return (
@@ -59,7 +69,12 @@ def ack_seconds(dialect: str):
 def week_of(dialect: str, column):
     """The Monday of `column`'s week (UTC), as a SQL expression."""
     if dialect == "postgresql":
-        return func.date(func.date_trunc("week", func.timezone("UTC", column)))
+        # Literal, not bound: the expression must read the same in GROUP BY.
+        return func.date(
+            func.date_trunc(
+                literal_column("'week'"), func.timezone(literal_column("'UTC'"), column)
+            )
+        )
 
     return func.date(column, "weekday 0", "-6 days")
 
@@ -150,81 +165,235 @@ class Period:
         return cls(now - timedelta(days=days), now)
 
 
-def _group_key(grouping: str):
-    """The key column and the joins each grouping needs."""
-    if grouping == "contact_point":
-        return referrals.c.contact_point_id, ()
-    if grouping == "country":
-        return contact_points.c.country, (
-            (contact_points, contact_points.c.id == referrals.c.contact_point_id),
-        )
-    if grouping == "hotline":
-        return cases.c.hotline_id, ((cases, cases.c.id == referrals.c.case_id),)
-    raise ValueError(f"unknown grouping {grouping}")
+@dataclass
+class WeekPoint:
+    week: date
+    referrals: int = 0
+    within_target: int = 0
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
 
 
-def acknowledgement_table(
-    connection: Connection, grouping: str, period: Period, now: datetime
-) -> list[AcknowledgementRow]:
-    """The dashboard's lines for one grouping, over referrals routed in
-    `period`, with what is overdue now (whenever it was routed)."""
-    key, joins = _group_key(grouping)
-    source = referrals
-    for table, on in joins:
-        source = source.join(table, on)
+@dataclass
+class Overview:
+    """Everything the acknowledgement dashboard shows."""
+
+    tables: dict[str, list[AcknowledgementRow]]
+    histogram: list[tuple[str, int]]
+    trend: list[WeekPoint]
+
+
+def overview(connection: Connection, period: Period, now: datetime) -> Overview:
+    """The dashboard's figures over the referrals routed in `period`, with
+    what is overdue now (whenever it was routed).
+
+    The referrals of the period are read once, joined to their case for the
+    hotline: PostgreSQL counts them every way at once with grouping sets; on
+    SQLite (small by nature) Python does.
+    """
+    countries = dict(
+        connection.execute(select(contact_points.c.id, contact_points.c.country)).all()
+    )
+    if connection.dialect.name == "postgresql":
+        groups = _figures_in_sql(connection, period, now)
+    else:
+        groups = _figures_in_python(connection, period, now, countries)
+    _count_overdue(connection, now, countries, groups)
+    buckets = groups["bucket"]
+    histogram = [
+        (label, buckets[index][ACKNOWLEDGED] if index in buckets else 0)
+        for index, label in enumerate(_histogram_labels())
+    ]
+
+    return Overview(
+        tables={
+            grouping: _rows(connection, grouping, groups[grouping])
+            for grouping in GROUPINGS
+        },
+        histogram=histogram,
+        trend=[
+            WeekPoint(
+                week,
+                groups["week"][week][TOTAL],
+                groups["week"][week][WITHIN],
+                groups["week"][week][MEDIAN],
+                groups["week"][week][P90],
+            )
+            for week in sorted(groups["week"])
+        ],
+    )
+
+
+# The figures kept per group, in this order.
+TOTAL, DECIDED, WITHIN, ACKNOWLEDGED, MEDIAN, P90, OVERDUE = range(7)
+
+
+def _new_figures() -> list:
+    return [0, 0, 0, 0, None, None, 0]
+
+
+def _period_columns(dialect: str, period: Period, now: datetime):
+    seconds = ack_seconds(dialect)
+    bucket = case(
+        *(
+            (seconds < hours * 3600, literal_column(str(index)))
+            for index, hours in enumerate(HISTOGRAM_HOURS)
+        ),
+        else_=literal_column(str(len(HISTOGRAM_HOURS))),
+    )
+    decided = referrals.c.acknowledged_at.is_not(None) | (referrals.c.ack_due_at < now)
     in_period = (
         referrals.c.routed_at >= period.start,
         referrals.c.routed_at < period.end,
     )
-    decided = case(
-        (
-            referrals.c.acknowledged_at.is_not(None) | (referrals.c.ack_due_at < now),
-            1,
-        ),
-        else_=0,
+
+    return seconds, bucket, decided, in_period
+
+
+def _figures_in_sql(connection, period: Period, now: datetime) -> dict:
+    # Counted per contact point, hotline and week in SQL, with the times to
+    # acknowledge as arrays; Python adds the groups up and sorts each group's
+    # times once for its percentiles.
+    seconds, _bucket, decided, in_period = _period_columns("postgresql", period, now)
+    week = week_of("postgresql", referrals.c.routed_at)
+    keys = (
+        referrals.c.contact_point_id,
+        contact_points.c.country,
+        cases.c.hotline_id,
+        week,
     )
-    counts = (
+    statement = (
         select(
-            key,
+            *keys,
             func.count(),
-            func.count(referrals.c.acknowledged_at),
-            func.sum(decided),
-            func.sum(case((referrals.c.acknowledged_within_target, 1), else_=0)),
+            func.count(case((decided, 1))),
+            func.count(case((referrals.c.acknowledged_within_target, 1))),
+            func.array_agg(seconds).filter(referrals.c.acknowledged_at.is_not(None)),
         )
-        .select_from(source)
+        .select_from(
+            referrals.join(cases, cases.c.id == referrals.c.case_id).join(
+                contact_points, contact_points.c.id == referrals.c.contact_point_id
+            )
+        )
         .where(*in_period)
-        .group_by(key)
+        .group_by(*keys)
     )
-    overdue = (
-        select(key, func.count())
-        .select_from(source)
+    names = (*GROUPINGS, "week")
+    groups: dict = {name: {} for name in (*names, "bucket")}
+    values: dict = defaultdict(list)
+    buckets = groups["bucket"]
+    for *group_keys, total, decided_count, within, taken in connection.execute(
+        statement
+    ):
+        taken = taken or []
+        for name, key in zip(names, group_keys, strict=True):
+            key = _plain(key)
+            figures = groups[name].get(key) or groups[name].setdefault(
+                key, _new_figures()
+            )
+            figures[TOTAL] += total
+            figures[DECIDED] += decided_count
+            figures[WITHIN] += within
+            figures[ACKNOWLEDGED] += len(taken)
+            values[name, key].extend(taken)
+        for value in taken:
+            index = bisect_right(HISTOGRAM_HOURS, value / 3600)
+            buckets.setdefault(index, _new_figures())[ACKNOWLEDGED] += 1
+    _add_percentiles(groups, values)
+
+    return groups
+
+
+def _add_percentiles(groups: dict, values: dict) -> None:
+    for (name, key), taken in values.items():
+        taken.sort()
+        figures = groups[name][key]
+        figures[MEDIAN], figures[P90] = percentile(taken, 0.5), percentile(taken, 0.9)
+
+
+def _figures_in_python(connection, period, now, countries: dict) -> dict:
+    dialect = connection.dialect.name
+    seconds, bucket, decided, in_period = _period_columns(dialect, period, now)
+    statement = (
+        select(
+            referrals.c.contact_point_id,
+            cases.c.hotline_id,
+            week_of(dialect, referrals.c.routed_at),
+            case((referrals.c.acknowledged_at.is_not(None), bucket)),
+            decided,
+            referrals.c.acknowledged_within_target,
+            seconds,
+        )
+        .join(cases, cases.c.id == referrals.c.case_id)
+        .where(*in_period)
+    )
+    groups: dict = {name: {} for name in (*GROUPINGS, "week", "bucket")}
+    values: dict = defaultdict(list)
+    for (
+        point,
+        hotline,
+        week,
+        bucket_index,
+        is_decided,
+        within,
+        taken,
+    ) in connection.execute(statement):
+        keys = {
+            "contact_point": point,
+            "country": countries.get(point),
+            "hotline": hotline,
+            "week": _plain(week),
+            "bucket": bucket_index,
+        }
+        for name, key in keys.items():
+            if key is None and name == "bucket":
+                continue
+            figures = groups[name].setdefault(key, _new_figures())
+            figures[TOTAL] += 1
+            figures[DECIDED] += bool(is_decided)
+            figures[WITHIN] += bool(within)
+            if taken is not None:
+                figures[ACKNOWLEDGED] += 1
+                values[name, key].append(taken)
+    _add_percentiles(groups, values)
+
+    return groups
+
+
+def _count_overdue(connection, now: datetime, countries: dict, groups) -> None:
+    statement = (
+        select(referrals.c.contact_point_id, cases.c.hotline_id, func.count())
+        .join(cases, cases.c.id == referrals.c.case_id)
         .where(
             referrals.c.state.in_(AWAITING_ACKNOWLEDGEMENT),
             referrals.c.ack_due_at < now,
         )
-        .group_by(key)
+        .group_by(referrals.c.contact_point_id, cases.c.hotline_id)
     )
+    for point, hotline, count in connection.execute(statement):
+        keys = (point, countries.get(point), hotline)
+        for grouping, key in zip(GROUPINGS, keys, strict=True):
+            groups[grouping].setdefault(key, _new_figures())[OVERDUE] += count
+
+
+def _rows(connection, grouping: str, figures_by_key: dict) -> list[AcknowledgementRow]:
     labels = _labels(connection, grouping)
-    rows: dict = {}
+    rows = [
+        AcknowledgementRow(
+            key=key,
+            label=labels.get(key, key or "—"),
+            referrals=figures[TOTAL],
+            acknowledged=figures[ACKNOWLEDGED],
+            decided=figures[DECIDED],
+            within_target=figures[WITHIN],
+            median_seconds=figures[MEDIAN],
+            p90_seconds=figures[P90],
+            overdue_now=figures[OVERDUE],
+        )
+        for key, figures in figures_by_key.items()
+    ]
 
-    def row_for(group) -> AcknowledgementRow:
-        if group not in rows:
-            rows[group] = AcknowledgementRow(group, labels.get(group, group or "—"))
-        return rows[group]
-
-    for group, total, acknowledged, decided_count, within in connection.execute(counts):
-        row = row_for(group)
-        row.referrals, row.acknowledged = total, acknowledged
-        row.decided, row.within_target = decided_count or 0, within or 0
-    for group, (median, p90) in grouped_percentiles(
-        connection, key, *in_period, joins=joins
-    ).items():
-        row = row_for(group)
-        row.median_seconds, row.p90_seconds = median, p90
-    for group, count in connection.execute(overdue):
-        row_for(group).overdue_now = count
-
-    return sorted(rows.values(), key=lambda row: (-row.overdue_now, str(row.label)))
+    return sorted(rows, key=lambda row: (-row.overdue_now, str(row.label)))
 
 
 def _labels(connection: Connection, grouping: str) -> dict:
@@ -238,68 +407,11 @@ def _labels(connection: Connection, grouping: str) -> dict:
     return dict(connection.execute(statement).all())
 
 
-def histogram(connection: Connection, period: Period) -> list[tuple[str, int]]:
-    """How many acknowledgements took how long, in bars of hours."""
-    seconds = ack_seconds(connection.dialect.name)
+def _histogram_labels() -> list[str]:
     bounds = [0, *HISTOGRAM_HOURS]
-    bucket = case(
-        *(
-            (seconds < hours * 3600, literal(index))
-            for index, hours in enumerate(HISTOGRAM_HOURS)
-        ),
-        else_=literal(len(HISTOGRAM_HOURS)),
-    )
-    statement = (
-        select(bucket, func.count())
-        .where(
-            referrals.c.routed_at >= period.start,
-            referrals.c.routed_at < period.end,
-            referrals.c.acknowledged_at.is_not(None),
-        )
-        .group_by(bucket)
-    )
-    counts = dict(connection.execute(statement).all())
     labels = [f"{low}-{high} h" for low, high in pairwise(bounds)]
-    labels.append(f"≥ {HISTOGRAM_HOURS[-1]} h")
 
-    return [(label, counts.get(index, 0)) for index, label in enumerate(labels)]
-
-
-@dataclass
-class WeekPoint:
-    week: date
-    referrals: int
-    within_target: int
-    median_seconds: float | None = None
-    p90_seconds: float | None = None
-
-
-def weekly_trend(connection: Connection, period: Period) -> list[WeekPoint]:
-    """Per week of routing: referrals, met targets and time to acknowledge."""
-    week = week_of(connection.dialect.name, referrals.c.routed_at)
-    in_period = (
-        referrals.c.routed_at >= period.start,
-        referrals.c.routed_at < period.end,
-    )
-    statement = (
-        select(
-            week,
-            func.count(),
-            func.sum(case((referrals.c.acknowledged_within_target, 1), else_=0)),
-        )
-        .where(*in_period)
-        .group_by(week)
-    )
-    points = {
-        _plain(row[0]): WeekPoint(_plain(row[0]), row[1], row[2] or 0)
-        for row in connection.execute(statement)
-    }
-    for monday, (median, p90) in grouped_percentiles(
-        connection, week, *in_period
-    ).items():
-        points[monday].median_seconds, points[monday].p90_seconds = median, p90
-
-    return [points[monday] for monday in sorted(points)]
+    return [*labels, f"≥ {HISTOGRAM_HOURS[-1]} h"]
 
 
 @dataclass

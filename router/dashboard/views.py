@@ -195,12 +195,8 @@ def acknowledgements():
     now = services().clock.now()
     period = queries.Period.last_days(now, days)
     with reading(services().engine) as connection:
-        tables = {
-            grouping: queries.acknowledgement_table(connection, grouping, period, now)
-            for grouping in queries.GROUPINGS
-        }
-        distribution = queries.histogram(connection, period)
-        trend = queries.weekly_trend(connection, period)
+        figures = queries.overview(connection, period, now)
+    distribution, trend = figures.histogram, figures.trend
     charts = {
         "distribution": {
             "labels": [label for label, _count in distribution],
@@ -218,7 +214,7 @@ def acknowledgements():
 
     return render_template(
         "acknowledgements.html",
-        tables=tables,
+        tables=figures.tables,
         titles=GROUPING_TITLES,
         days=days,
         period_days=PERIOD_DAYS,

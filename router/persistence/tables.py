@@ -281,4 +281,6 @@ Index(
     postgresql_include=["hotline_id", "category", "incident_country"],
 )
 Index("ix_cases_rule_set_version", cases.c.rule_set_version)
+# Lets the dashboard reach a referral's hotline through the index alone.
+Index("ix_cases_id_hotline", cases.c.id, postgresql_include=["hotline_id"])
 Index("ix_audit_entries_action", audit_entries.c.action, audit_entries.c.at)

@@ -182,9 +182,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--keep", action="store_true", help="Keep the database.")
+    parser.add_argument(
+        "--reuse", metavar="URL", help="Time the pages of a database kept before."
+    )
     arguments = parser.parse_args()
 
     configure_logging("console", "WARNING")
+    if arguments.reuse:
+        run(arguments.reuse, Path(tempfile.mkdtemp()), arguments.runs, seeded=True)
+        return
     url = create_postgres_database()
     instance = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
     try:
@@ -196,7 +202,7 @@ def main() -> None:
             drop_postgres_database(url)
 
 
-def run(url: str, instance: Path, runs: int) -> None:
+def run(url: str, instance: Path, runs: int, seeded: bool = False) -> None:
     key_file = instance / "router-signing.pem"
     write_signing_key(key_file)
     settings = load_settings(
@@ -220,7 +226,8 @@ def run(url: str, instance: Path, runs: int) -> None:
     ]
 
     started = time.perf_counter()
-    seed(services.engine, hotline_ids, point_ids, live)
+    if not seeded:
+        seed(services.engine, hotline_ids, point_ids, live)
     seeded_in = time.perf_counter() - started
     with services.engine.connect() as connection:
         counted = connection.execute(text("SELECT count(*) FROM referrals")).scalar()
@@ -230,7 +237,8 @@ def run(url: str, instance: Path, runs: int) -> None:
     print(f"seeded {counted:,} referrals in {seeded_in:.0f} s (PostgreSQL, {url})")
 
     app = create_app(services)
-    add_account(services, "bench")
+    if not seeded:
+        add_account(services, "bench")
     client = app.test_client()
     log_in(client, "bench")
 

@@ -69,6 +69,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_cases_rule_set_version", ["rule_set_version"], unique=False
         )
+        batch_op.create_index(
+            "ix_cases_id_hotline",
+            ["id"],
+            unique=False,
+            postgresql_include=["hotline_id"],
+        )
 
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.create_index(
@@ -120,6 +126,7 @@ def downgrade() -> None:
         )
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_id_hotline", postgresql_include=["hotline_id"])
         batch_op.drop_index("ix_cases_rule_set_version")
         batch_op.drop_index(
             "ix_cases_received_at",
