@@ -9,7 +9,6 @@ selected by any query of this module.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,9 +18,11 @@ from itertools import pairwise
 from sqlalchemy import (
     Connection,
     Float,
+    Interval,
     case,
     cast,
     func,
+    literal,
     literal_column,
     select,
 )
@@ -256,6 +257,15 @@ def _figures_in_sql(connection, period: Period, now: datetime) -> dict:
     # times once for its percentiles.
     seconds, _bucket, decided, in_period = _period_columns("postgresql", period, now)
     week = week_of("postgresql", referrals.c.routed_at)
+    acknowledged = referrals.c.acknowledged_at.is_not(None)
+    # Cumulative: acknowledged within each bound (timestamps compare cheaply).
+    within_bounds = [
+        func.count().filter(
+            referrals.c.acknowledged_at
+            < referrals.c.routed_at + literal(timedelta(hours=hours), Interval)
+        )
+        for hours in HISTOGRAM_HOURS
+    ]
     keys = (
         referrals.c.contact_point_id,
         contact_points.c.country,
@@ -268,7 +278,8 @@ def _figures_in_sql(connection, period: Period, now: datetime) -> dict:
             func.count(),
             func.count(case((decided, 1))),
             func.count(case((referrals.c.acknowledged_within_target, 1))),
-            func.array_agg(seconds).filter(referrals.c.acknowledged_at.is_not(None)),
+            func.array_agg(seconds).filter(acknowledged),
+            *within_bounds,
         )
         .select_from(
             referrals.join(cases, cases.c.id == referrals.c.case_id).join(
@@ -282,9 +293,10 @@ def _figures_in_sql(connection, period: Period, now: datetime) -> dict:
     groups: dict = {name: {} for name in (*names, "bucket")}
     values: dict = defaultdict(list)
     buckets = groups["bucket"]
-    for *group_keys, total, decided_count, within, taken in connection.execute(
-        statement
-    ):
+    width = len(keys)
+    for row in connection.execute(statement):
+        group_keys = row[:width]
+        total, decided_count, within, taken = row[width : width + 4]
         taken = taken or []
         for name, key in zip(names, group_keys, strict=True):
             key = _plain(key)
@@ -296,9 +308,11 @@ def _figures_in_sql(connection, period: Period, now: datetime) -> dict:
             figures[WITHIN] += within
             figures[ACKNOWLEDGED] += len(taken)
             values[name, key].extend(taken)
-        for value in taken:
-            index = bisect_right(HISTOGRAM_HOURS, value / 3600)
-            buckets.setdefault(index, _new_figures())[ACKNOWLEDGED] += 1
+        below = 0
+        for index, cumulative in enumerate([*row[width + 4 :], len(taken)]):
+            bar = buckets.setdefault(index, _new_figures())
+            bar[ACKNOWLEDGED] += cumulative - below
+            below = cumulative
     _add_percentiles(groups, values)
 
     return groups

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -225,3 +226,39 @@ def test_the_percentile_interpolates_as_postgresql_does():
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.9) == pytest.approx(3.7)
     assert percentile([5.0], 0.9) == 5.0
     assert percentile([], 0.5) is None
+
+
+def chart_data(page: str) -> dict:
+    found = re.search(
+        r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S
+    )
+
+    return json.loads(found.group(1))
+
+
+def test_the_distribution_chart_counts_acknowledgements_by_delay(
+    dashboard, caller, clock
+):
+    """Acknowledged after 3, 10.8, 30.7 and 60.5 hours: one bar each."""
+    seed_referrals(caller, clock)
+
+    page = dashboard.get("/dashboard/").get_data(as_text=True)
+
+    assert chart_data(page)["distribution"]["values"] == [1, 1, 0, 1, 0, 1, 0]
+
+
+def test_the_trend_chart_gives_each_week_its_median(dashboard, services, caller, clock):
+    """One week of referrals: its median is that of every acknowledgement."""
+    seed_referrals(caller, clock)
+    with services.engine.connect() as connection:
+        rows = connection.execute(
+            select(referrals.c.routed_at, referrals.c.acknowledged_at).where(
+                referrals.c.acknowledged_at.is_not(None)
+            )
+        ).all()
+    hours = sorted((ack - routed).total_seconds() / 3600 for routed, ack in rows)
+
+    trend = chart_data(dashboard.get("/dashboard/").get_data(as_text=True))["trend"]
+
+    assert trend["labels"] == ["2026-11-30"]
+    assert trend["median"] == [round(percentile(hours, 0.5), 2)]
