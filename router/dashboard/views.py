@@ -9,6 +9,7 @@ from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
 import structlog
+from babel.numbers import format_percent as babel_format_percent
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import (
     Blueprint,
@@ -26,7 +27,6 @@ from flask import (
 from flask_babel import (
     format_date,
     format_datetime,
-    format_percent,
     get_locale,
     lazy_gettext,
 )
@@ -382,14 +382,24 @@ def _report_period() -> annual.ReportPeriod:
 
 
 @lru_cache(maxsize=len(LANGUAGES))
-def _separators(language: str) -> tuple[str, str]:
-    return get_group_symbol(language), get_decimal_symbol(language)
+def _number_style(language: str) -> tuple[str, str, str]:
+    """Group and decimal separators, and the percent pattern, of a language."""
+    percent = babel_format_percent(0.5, locale=language).replace("50", "{}")
+
+    return get_group_symbol(language), get_decimal_symbol(language), percent
+
+
+def _style() -> tuple[str, str, str]:
+    if "number_style" not in g:
+        g.number_style = _number_style(str(get_locale() or "en"))
+
+    return g.number_style
 
 
 def _grouped(value, decimals: int) -> str:
     """A number with the reader's separators; babel's full formatting costs
     tens of microseconds a figure, and a page shows thousands."""
-    group, decimal = _separators(str(get_locale() or "en"))
+    group, decimal, _percent_pattern = _style()
     text = f"{value:,.{decimals}f}"
 
     return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
@@ -407,7 +417,7 @@ def _decimal(value) -> str:
 
 @blueprint.app_template_filter("percent")
 def _percent(value) -> str:
-    return "—" if value is None else format_percent(value, format="#,##0.0%")
+    return "—" if value is None else _style()[2].format(_grouped(value * 100, 1))
 
 
 @blueprint.app_template_filter("hours")
