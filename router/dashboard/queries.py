@@ -11,14 +11,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 
 from sqlalchemy import (
     Connection,
     Float,
     Interval,
+    bindparam,
     case,
     cast,
     func,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.dialects import postgresql
 
 from router.lifecycle import AWAITING_ACKNOWLEDGEMENT
 from router.persistence.tables import (
@@ -36,6 +40,9 @@ from router.persistence.tables import (
     referrals,
 )
 
+# How long before a period the dashboard expects the cases of its referrals
+# to have been received; older ones are still found, only more slowly.
+RECENT_CASES = timedelta(days=14)
 # Upper bounds in hours of the distribution chart's bars; the last is open.
 HISTOGRAM_HOURS = (6, 12, 24, 36, 48, 72)
 OVERDUE_SHOWN = 200
@@ -251,47 +258,97 @@ def _period_columns(dialect: str, period: Period, now: datetime):
     return seconds, bucket, decided, in_period
 
 
-def _figures_in_sql(connection, period: Period, now: datetime, countries) -> dict:
-    # Counted per contact point, hotline and week in SQL, with the times to
-    # acknowledge as arrays; Python adds the groups up and sorts each group's
-    # times once for its percentiles.
-    seconds, _bucket, decided, in_period = _period_columns("postgresql", period, now)
-    week = week_of("postgresql", referrals.c.routed_at)
-    acknowledged = referrals.c.acknowledged_at.is_not(None)
-    # Cumulative: acknowledged within each bound (timestamps compare cheaply).
+@lru_cache(maxsize=1)
+def _overview_sql() -> tuple[str, dict]:
+    """The dashboard's main PostgreSQL statement, compiled once.
+
+    Counted per contact point, hotline and week, with the times to
+    acknowledge as arrays; Python adds the groups up and sorts each group's
+    times once for its percentiles.
+    """
+    seconds = ack_seconds("postgresql")
+    # A referral's hotline is its case's. Cases received shortly before the
+    # period are hashed from an index range; the rare older case (a late
+    # re-route, a report filed long after receipt) is looked up one by one.
+    recent = (
+        select(cases.c.id, cases.c.hotline_id)
+        .where(cases.c.received_at >= bindparam("recent_from"))
+        .subquery("recent")
+    )
+    older = (
+        select(cases.c.hotline_id)
+        .where(cases.c.id == referrals.c.case_id)
+        .scalar_subquery()
+    )
+    decided = referrals.c.acknowledged_at.is_not(None) | (
+        referrals.c.ack_due_at < bindparam("now")
+    )
+    per_referral = (
+        select(
+            referrals.c.contact_point_id,
+            func.coalesce(recent.c.hotline_id, older).label("hotline_id"),
+            week_of("postgresql", referrals.c.routed_at).label("week"),
+            decided.label("decided"),
+            referrals.c.acknowledged_within_target.label("within"),
+            seconds.label("seconds"),
+            referrals.c.routed_at,
+            referrals.c.acknowledged_at,
+        )
+        .select_from(referrals.outerjoin(recent, recent.c.id == referrals.c.case_id))
+        .where(
+            referrals.c.routed_at >= bindparam("start"),
+            referrals.c.routed_at < bindparam("end"),
+        )
+        .subquery("per_referral")
+    )
+    acknowledged_at = per_referral.c.acknowledged_at
+    # Cumulative: acknowledged within each bound of the distribution chart.
+    # Timestamps, not seconds: PostgreSQL computes a column of the inner query
+    # once for every use of it, and the seconds cost a numeric division.
     within_bounds = [
         func.count().filter(
-            referrals.c.acknowledged_at
-            < referrals.c.routed_at + literal(timedelta(hours=hours), Interval)
+            acknowledged_at
+            < per_referral.c.routed_at + literal(timedelta(hours=hours), Interval)
         )
         for hours in HISTOGRAM_HOURS
     ]
-    keys = (referrals.c.contact_point_id, cases.c.hotline_id, week)
-    statement = (
-        select(
-            *keys,
-            func.count(),
-            func.count(case((decided, 1))),
-            func.count(case((referrals.c.acknowledged_within_target, 1))),
-            func.array_agg(seconds).filter(acknowledged),
-            *within_bounds,
-        )
-        .select_from(referrals.join(cases, cases.c.id == referrals.c.case_id))
-        .where(*in_period)
-        .group_by(*keys)
+    keys = (
+        per_referral.c.contact_point_id,
+        per_referral.c.hotline_id,
+        per_referral.c.week,
     )
+    statement = select(
+        *keys,
+        func.count(),
+        func.count(case((per_referral.c.decided, 1))),
+        func.count(case((per_referral.c.within, 1))),
+        func.array_agg(per_referral.c.seconds).filter(acknowledged_at.is_not(None)),
+        *within_bounds,
+    ).group_by(*keys)
+    compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+
+    return str(compiled), dict(compiled.params)
+
+
+def _figures_in_sql(connection, period: Period, now: datetime, countries) -> dict:
+    sql, params = _overview_sql()
+    params = params | {
+        "start": period.start,
+        "end": period.end,
+        "now": now,
+        "recent_from": period.start - RECENT_CASES,
+    }
+    width = 3
     names = (*GROUPINGS, "week")
     groups: dict = {name: {} for name in (*names, "bucket")}
     values: dict = defaultdict(list)
     buckets = groups["bucket"]
-    width = len(keys)
     # The planner guesses thousands of times too many groups (it cannot see
-    # that weeks are few) and sorts; hashing the few real groups is faster.
-    connection.exec_driver_sql("SET LOCAL enable_sort = off")
-    try:
-        rows = connection.execute(statement).all()
-    finally:
-        connection.exec_driver_sql("RESET enable_sort")
+    # that weeks are few), so it would sort, or hash in batches on disk, and
+    # compile the query to machine code; the real groups fit in memory and
+    # hashing them is faster than any of that.
+    with planner_settings(connection, enable_sort="off", jit="off", work_mem="32MB"):
+        rows = fetch_binary(connection, sql, params)
     tables = [groups[name] for name in names]
     for row in rows:
         point, hotline, week_start = row[:width]
@@ -316,6 +373,30 @@ def _figures_in_sql(connection, period: Period, now: datetime, countries) -> dic
     _add_percentiles(groups, values)
 
     return groups
+
+
+def fetch_binary(connection: Connection, sql: str, params: dict) -> list[tuple]:
+    """Every row of compiled PostgreSQL, read in psycopg's binary format.
+
+    The dashboard reads tens of thousands of times as float arrays; parsed
+    from text they cost more than the query itself.
+    """
+    raw = connection.connection.driver_connection
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@contextmanager
+def planner_settings(connection: Connection, **settings: str):
+    """PostgreSQL planner settings for the statements run inside, then reset."""
+    for name, value in settings.items():
+        connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+    try:
+        yield
+    finally:
+        for name in settings:
+            connection.exec_driver_sql(f"RESET {name}")
 
 
 def _add_percentiles(groups: dict, values: dict) -> None:

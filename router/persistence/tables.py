@@ -278,7 +278,7 @@ Index(
 Index(
     "ix_cases_received_at",
     cases.c.received_at,
-    postgresql_include=["hotline_id", "category", "incident_country"],
+    postgresql_include=["id", "hotline_id", "category", "incident_country"],
 )
 Index("ix_cases_rule_set_version", cases.c.rule_set_version)
 # Lets the dashboard reach a referral's hotline through the index alone.

@@ -64,7 +64,7 @@ def upgrade() -> None:
             "ix_cases_received_at",
             ["received_at"],
             unique=False,
-            postgresql_include=["hotline_id", "category", "incident_country"],
+            postgresql_include=["id", "hotline_id", "category", "incident_country"],
         )
         batch_op.create_index(
             "ix_cases_rule_set_version", ["rule_set_version"], unique=False
@@ -130,7 +130,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_cases_rule_set_version")
         batch_op.drop_index(
             "ix_cases_received_at",
-            postgresql_include=["hotline_id", "category", "incident_country"],
+            postgresql_include=["id", "hotline_id", "category", "incident_country"],
         )
 
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
