@@ -60,6 +60,7 @@ def run(host: str, port: int, receiver_port: int, demo: bool) -> None:
     click.echo(f"  API:             {running.url}/v1")
     click.echo(f"  OpenAPI:         {running.url}/openapi/openapi.json")
     click.echo(f"  health:          {running.url}/livez  {running.url}/readyz")
+    click.echo(f"  dashboard:       {running.url}/dashboard/  (log in: accounts add)")
     if demo:
         click.echo(f"  demo receiver:   {running.receiver_url}")
         click.echo(f"  demo inboxes:    {running.inbox_dir}")

@@ -54,6 +54,8 @@ def case_details(connection: Connection, case_id: str) -> CaseDetails | None:
 
     return CaseDetails(
         case=row,
+        # TODO: content is plaintext JSON until the delivery work encrypts it
+        # at rest; then this must decrypt it with that work's content key.
         report=json.loads(row.content),
         referrals=connection.execute(_REFERRALS, {"case_id": case_id}).all(),
         trail=connection.execute(_TRAIL, {"case_id": case_id}).all(),
