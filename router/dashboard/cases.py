@@ -47,16 +47,18 @@ class CaseDetails:
     trail: list
 
 
-def case_details(connection: Connection, case_id: str) -> CaseDetails | None:
+def case_details(
+    connection: Connection, case_id: str, decrypt=lambda stored: stored
+) -> CaseDetails | None:
+    """The case, its referrals and its audit trail; `decrypt` opens content
+    stored encrypted at rest."""
     row = connection.execute(_CASE, {"case_id": case_id}).first()
     if row is None:
         return None
 
     return CaseDetails(
         case=row,
-        # TODO: content is plaintext JSON until the delivery work encrypts it
-        # at rest; then this must decrypt it with that work's content key.
-        report=json.loads(row.content),
+        report=json.loads(decrypt(row.content)),
         referrals=connection.execute(_REFERRALS, {"case_id": case_id}).all(),
         trail=connection.execute(_TRAIL, {"case_id": case_id}).all(),
     )

@@ -324,8 +324,12 @@ def case(case_id: str):
             )
         return render_template("vetting_expired.html"), 403
 
+    # Content is encrypted at rest once the delivery work's content keys are
+    # among the services; before that it is plain JSON.
+    keys = getattr(svc, "content_keys", None)
+    decrypt = keys.decrypt if keys is not None else (lambda stored: stored)
     with svc.engine.begin() as connection:
-        details = case_details(connection, case_id)
+        details = case_details(connection, case_id, decrypt)
         if details is None:
             abort(404)
         record(

@@ -284,3 +284,11 @@ Index("ix_cases_rule_set_version", cases.c.rule_set_version)
 # Lets the dashboard reach a referral's hotline through the index alone.
 Index("ix_cases_id_hotline", cases.c.id, postgresql_include=["hotline_id"])
 Index("ix_audit_entries_action", audit_entries.c.action, audit_entries.c.at)
+if "delivery_status" in referrals.c:
+    # Delivery health counts what is not delivered; that part stays small.
+    Index(
+        "ix_referrals_undelivered",
+        referrals.c.delivery_status,
+        postgresql_where=text("delivery_status <> 'delivered'"),
+        sqlite_where=text("delivery_status <> 'delivered'"),
+    )
