@@ -165,6 +165,8 @@ class AcknowledgementRow:
 
 @dataclass
 class Period:
+    """From `start` up to and including `end` (now, on the dashboard)."""
+
     start: datetime
     end: datetime
 
@@ -256,7 +258,7 @@ def _period_columns(dialect: str, period: Period, now: datetime):
     decided = referrals.c.acknowledged_at.is_not(None) | (referrals.c.ack_due_at < now)
     in_period = (
         referrals.c.routed_at >= period.start,
-        referrals.c.routed_at < period.end,
+        referrals.c.routed_at <= period.end,
     )
 
     return seconds, bucket, decided, in_period
@@ -301,7 +303,7 @@ def _overview_sql() -> tuple[str, dict]:
         .select_from(referrals.outerjoin(recent, recent.c.id == referrals.c.case_id))
         .where(
             referrals.c.routed_at >= bindparam("start"),
-            referrals.c.routed_at < bindparam("end"),
+            referrals.c.routed_at <= bindparam("end"),
         )
         .subquery("per_referral")
     )

@@ -18,7 +18,7 @@ from router.persistence.tables import (
     referrals,
 )
 from tests.dashboard_helpers import csrf_token, expected_for, seed_referrals
-from tests.factories import SYNTHETIC
+from tests.factories import SYNTHETIC, a_single_referral_report
 
 PAGES = (
     "/dashboard/",
@@ -262,3 +262,17 @@ def test_the_trend_chart_gives_each_week_its_median(dashboard, services, caller,
 
     assert trend["labels"] == ["2026-11-30"]
     assert trend["median"] == [round(percentile(hours, 0.5), 2)]
+
+
+def test_a_report_received_long_before_it_was_filed_counts_for_its_hotline(
+    dashboard, caller
+):
+    """A case received months before routing still counts for its hotline."""
+    old = a_single_referral_report("DASH-OLD")
+    old["received_at"] = "2026-02-01T10:00:00+00:00"
+    filed = caller.file("hl-de-demo", old)
+    assert filed.status_code == 201, filed.get_data(as_text=True)
+
+    page = dashboard.get("/dashboard/").get_data(as_text=True)
+
+    assert int(cell(page, "hl-de-demo", "referrals")) == 1
