@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 
 from router import coordination
 from router.audit import audit_row, record
-from router.dashboard import LANGUAGES, csrf, queries
+from router.dashboard import LANGUAGES, csrf, overview, queries
 from router.dashboard import report as annual
 from router.dashboard.accounts import LoginThrottled, authenticate, find_account
 from router.dashboard.cases import case_details
@@ -192,9 +192,9 @@ def acknowledgements():
     if days not in PERIOD_DAYS:
         days = DEFAULT_DAYS
     now = services().clock.now()
-    period = queries.Period.last_days(now, days)
+    period = overview.Period.last_days(now, days)
     with reading(services().engine) as connection:
-        figures = queries.overview(connection, period, now)
+        figures = overview.overview(connection, period, now)
     distribution, trend = figures.histogram, figures.trend
     charts = {
         "distribution": {
