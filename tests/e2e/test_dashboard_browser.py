@@ -73,7 +73,7 @@ def served(app):
 
 
 @pytest.fixture
-def page(browser, request):
+def page(browser):
     context = browser.new_context(locale="en-GB", accept_downloads=True)
     opened = context.new_page()
     yield opened
