@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run demo test lint format bench bench-intake bench-routing openapi clean
+.PHONY: install run demo test lint format bench bench-intake bench-routing openapi clean \
+	translations bench-dashboard
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +38,7 @@ format: install
 	$(BIN)/ruff format .
 
 ## bench: the benchmarks; they print figures and assert nothing
-bench: bench-routing bench-intake
+bench: bench-routing bench-intake bench-dashboard
 
 bench-routing: install
 	$(BIN)/python -m tests.bench.routing_bench
@@ -49,6 +50,20 @@ bench-intake: install
 ## openapi: regenerate contracts/openapi.json from the code
 openapi: install
 	LOG_LEVEL=WARNING $(BIN)/referral-router openapi > contracts/openapi.json
+
+## translations: extract the dashboard's messages, merge them into each
+## language's catalog, compile the catalogs (commit all three)
+TRANSLATIONS := router/dashboard/translations
+translations: install
+	$(BIN)/pybabel extract -F router/dashboard/babel.cfg -k lazy_gettext -k _l \
+		--no-location --omit-header --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--no-location --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+
+## bench-dashboard: 1,000,000 synthetic referrals in PostgreSQL, page timings
+bench-dashboard: install
+	$(BIN)/python -m tests.bench.dashboard_bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

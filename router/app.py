@@ -11,6 +11,7 @@ from flask import Flask, g, request
 
 from router.api import health, inbox, referrals, reports, routing
 from router.api.problems import ProblemApi, register_problem_handlers
+from router.dashboard import init_dashboard
 from router.logs import bind_request
 from router.services import Services, build_services
 
@@ -58,6 +59,7 @@ def create_app(services: Services | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blueprint)
+    init_dashboard(app, services)
     register_problem_handlers(app)
     _add_request_logging(app)
 

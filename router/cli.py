@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from router.config import ConfigError, load_settings
+from router.dashboard.cli import accounts, report
 from routing_rules.cli import rules
 
 
@@ -32,6 +33,8 @@ def main() -> None:
 
 
 main.add_command(rules)
+main.add_command(accounts)
+main.add_command(report)
 
 
 @main.command()
@@ -57,6 +60,7 @@ def run(host: str, port: int, receiver_port: int, demo: bool) -> None:
     click.echo(f"  API:             {running.url}/v1")
     click.echo(f"  OpenAPI:         {running.url}/openapi/openapi.json")
     click.echo(f"  health:          {running.url}/livez  {running.url}/readyz")
+    click.echo(f"  dashboard:       {running.url}/dashboard/  (log in: accounts add)")
     if demo:
         click.echo(f"  demo receiver:   {running.receiver_url}")
         click.echo(f"  demo inboxes:    {running.inbox_dir}")

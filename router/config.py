@@ -100,6 +100,8 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_sender: str = "referral-router@localhost"
+    session_secret_file: Path = _INSTANCE / "keys" / "session-secret"
+    directory_stale_after_days: int = 365
 
     @property
     def reminder_after(self) -> timedelta:
@@ -140,6 +142,8 @@ _TABLE: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("SMTP_HOST", "smtp_host", str),
     ("SMTP_PORT", "smtp_port", _positive_int),
     ("SMTP_SENDER", "smtp_sender", str),
+    ("SESSION_SECRET_FILE", "session_secret_file", lambda raw: Path(raw)),
+    ("DIRECTORY_STALE_AFTER_DAYS", "directory_stale_after_days", _positive_int),
 )
 
 ENVIRONMENT_VARIABLES = tuple(name for name, _, _ in _TABLE)
@@ -151,6 +155,7 @@ def _place_in_instance(values: dict[str, Any], instance_dir: Path) -> None:
         "database_url": f"sqlite:///{instance_dir / 'referral-router.db'}",
         "signing_key_file": instance_dir / "keys" / "router-signing.pem",
         "content_keys_file": instance_dir / "keys" / "content-keys",
+        "session_secret_file": instance_dir / "keys" / "session-secret",
     }
     for name, default in defaults.items():
         values.setdefault(name, default)

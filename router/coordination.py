@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Engine, bindparam, update
 
+from router import lifecycle
 from router.audit import audit_row, record
 from router.cases import referral_view
+from router.errors import InvalidTransition, NotFound
+from router.notices import queue_notices
+from router.persistence.tables import referrals
 from router.rerouting import replace
-from router.transitions import refusal, transition
+from router.transitions import current_state, refusal, transition
 
 _REVOKE = transition(
     "revoke",
@@ -63,3 +67,53 @@ def revoke(
             )
 
     return referral_view(old)
+
+
+_REMIND = (
+    update(referrals)
+    .where(
+        referrals.c.id == bindparam("referral_id"),
+        referrals.c.state.in_(lifecycle.AWAITING_ACKNOWLEDGEMENT),
+    )
+    .values(reminded_at=bindparam("now"))
+    .returning(referrals.c.id, referrals.c.case_id, referrals.c.contact_point_id)
+)
+
+
+def remind(engine: Engine, referral_id: str, *, coordinator: str, now: datetime):
+    """Queue a reminder to the contact point of a referral still unacknowledged.
+
+    The SLA clock sends it with its other notices; setting `reminded_at` also
+    spares the contact point the clock's own reminder for the same referral.
+    """
+    with engine.begin() as connection:
+        reminded = connection.execute(
+            _REMIND, {"referral_id": referral_id, "now": now}
+        ).first()
+        if reminded is None:
+            state = current_state(connection, referral_id, None)
+            if state is None:
+                raise NotFound("No such referral.")
+            raise InvalidTransition(
+                f"A referral that is {state} needs no reminder; it must "
+                f"be one of: {', '.join(lifecycle.AWAITING_ACKNOWLEDGEMENT)}."
+            )
+        queue_notices(
+            connection,
+            "reminder",
+            [reminded],
+            lambda row: row.contact_point_id,
+            now,
+        )
+        record(
+            connection,
+            audit_row(
+                at=now,
+                actor=coordinator,
+                action="reminder_queued",
+                case_id=reminded.case_id,
+                referral_id=reminded.id,
+            ),
+        )
+
+    return reminded._mapping

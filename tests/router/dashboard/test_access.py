@@ -1,0 +1,196 @@
+"""Logins, roles, CSRF, throttling and the background check, on both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+
+from router.dashboard.accounts import MAX_FAILURES_PER_ACCOUNT
+from router.persistence.tables import accounts, audit_entries
+from tests.dashboard_helpers import (
+    PASSWORD,
+    add_account,
+    csrf_token,
+    log_in,
+    seed_referrals,
+)
+
+
+def audit_actions(services) -> list[tuple[str, str, str | None]]:
+    with services.engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                audit_entries.c.actor, audit_entries.c.action, audit_entries.c.case_id
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_a_page_asks_for_a_login_first(app):
+    """An anonymous visitor is sent to the login page."""
+    client = app.test_client()
+
+    response = client.get("/dashboard/overdue")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/dashboard/login")
+
+
+def test_the_right_password_opens_the_dashboard(app, coordinator):
+    """A coordinator with the right password gets a session and the dashboard."""
+    client = app.test_client()
+
+    response = log_in(client)
+
+    assert response.status_code == 302
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_a_wrong_password_is_refused(app, coordinator):
+    """A wrong password gets 401 and no session."""
+    client = app.test_client()
+
+    response = log_in(client, password="not-the-password")
+
+    assert response.status_code == 401
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_passwords_are_kept_only_as_scrypt_hashes(services, coordinator):
+    """The stored password is a scrypt hash, never the password."""
+    with services.engine.connect() as connection:
+        stored = connection.execute(select(accounts.c.password_hash)).scalar_one()
+
+    assert stored.startswith("scrypt:")
+    assert PASSWORD not in stored
+
+
+def test_repeated_failures_throttle_the_account(app, coordinator):
+    """After five failures even the right password waits its quarter hour."""
+    client = app.test_client()
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        log_in(client, password="not-the-password")
+
+    response = log_in(client)
+
+    assert response.status_code == 429
+
+
+def test_throttling_ends_after_its_window(app, coordinator, clock):
+    """A quarter of an hour later the right password works again."""
+    client = app.test_client()
+    for _ in range(MAX_FAILURES_PER_ACCOUNT):
+        log_in(client, password="not-the-password")
+    clock.advance(minutes=16)
+
+    response = log_in(client)
+
+    assert response.status_code == 302
+
+
+def test_a_form_without_csrf_token_is_refused(dashboard):
+    """A POST without the CSRF token is refused."""
+    response = dashboard.post("/dashboard/referrals/any/remind")
+
+    assert response.status_code == 400
+
+
+def test_the_session_cookie_is_http_only_and_same_site(app, coordinator):
+    """The session cookie is out of scripts' reach and not sent cross-site."""
+    client = app.test_client()
+
+    response = log_in(client)
+
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_the_session_cookie_is_secure_behind_https(services):
+    """Served over HTTPS, the session cookie is marked Secure."""
+    from dataclasses import replace
+
+    from router.app import create_app
+
+    services.settings = replace(
+        services.settings, public_base_url="https://router.example.org"
+    )
+
+    app = create_app(services)
+
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_an_auditor_cannot_act(app, services, caller, clock):
+    """An auditor reads the overdue list but cannot revoke."""
+    add_account(services, "auditor-1", role="auditor")
+    leads = seed_referrals(caller, clock)
+    client = app.test_client()
+    log_in(client, "auditor-1")
+    token = csrf_token(client, "/dashboard/overdue")
+
+    response = client.post(
+        f"/dashboard/referrals/{leads['DASH-5']['id']}/revoke",
+        data={"csrf_token": token},
+    )
+
+    assert response.status_code == 403
+
+
+def test_viewing_a_case_is_audited(dashboard, services, caller, clock):
+    """Opening a case's details writes who looked to the audit log."""
+    leads = seed_referrals(caller, clock)
+    case_id = leads["DASH-1"]["case_id"]
+
+    response = dashboard.get(f"/dashboard/cases/{case_id}")
+
+    assert response.status_code == 200
+    assert ("coordinator:coord-1", "case_viewed", case_id) in audit_actions(services)
+
+
+def test_an_expired_background_check_closes_case_details(app, services, caller, clock):
+    """A coordinator whose check has expired cannot open a case; it is audited."""
+    add_account(
+        services, "lapsed", checked_on=date(2024, 1, 1), expires_on=date(2026, 6, 30)
+    )
+    leads = seed_referrals(caller, clock)
+    case_id = leads["DASH-1"]["case_id"]
+    client = app.test_client()
+    log_in(client, "lapsed")
+
+    response = client.get(f"/dashboard/cases/{case_id}")
+
+    assert response.status_code == 403
+    assert "DASH-1" not in response.get_data(as_text=True)
+    assert ("coordinator:lapsed", "case_view_refused", case_id) in audit_actions(
+        services
+    )
+
+
+def test_an_expired_check_keeps_the_figures_open(app, services):
+    """The aggregate pages hold no case details, so they stay open."""
+    add_account(
+        services, "lapsed", checked_on=date(2024, 1, 1), expires_on=date(2026, 6, 30)
+    )
+    client = app.test_client()
+    log_in(client, "lapsed")
+
+    response = client.get("/dashboard/")
+
+    assert response.status_code == 200
+
+
+def test_login_attempts_are_audited_without_passwords(app, services, coordinator):
+    """Logins and refusals are in the audit log; no password is."""
+    client = app.test_client()
+    log_in(client, password="wrong-password-1")
+    log_in(client)
+
+    with services.engine.connect() as connection:
+        details = connection.execute(select(audit_entries.c.detail)).scalars().all()
+    actions = [action for _actor, action, _case in audit_actions(services)]
+    assert "login_refused" in actions
+    assert "login" in actions
+    assert not any("password" in json.dumps(detail) for detail in details)
