@@ -74,3 +74,14 @@ class Caller:
         path = f"/v1/referrals/{referral_id}/acknowledgement"
 
         return self.send(contact_point_id, "POST", path, document)
+
+
+def cli_environment(settings) -> dict[str, str]:
+    """The environment under which the CLI sees the same router as `settings`."""
+    return {
+        "ROUTER_INSTANCE_DIR": str(settings.instance_dir),
+        "DATABASE_URL": settings.database_url,
+        "ROUTER_SIGNING_KEY_FILE": str(settings.signing_key_file),
+        "CONTENT_KEYS": settings.content_keys,
+        "LOG_LEVEL": "WARNING",
+    }

@@ -6,17 +6,12 @@ from click.testing import CliRunner
 
 from router.cli import main
 from tests.factories import a_single_referral_report
+from tests.helpers import cli_environment
 from tests.router.api.test_reports import HOTLINE
 
 
 def revoke(settings, *arguments):
-    environment = {
-        "ROUTER_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ROUTER_SIGNING_KEY_FILE": str(settings.signing_key_file),
-        "CONTENT_KEYS": settings.content_keys,
-        "LOG_LEVEL": "WARNING",
-    }
+    environment = cli_environment(settings)
 
     return CliRunner().invoke(
         main, ["referrals", "revoke", *arguments], env=environment

@@ -6,15 +6,11 @@ from click.testing import CliRunner
 
 from router.cli import main
 from tests.dashboard_helpers import PASSWORD
+from tests.helpers import cli_environment
 
 
 def accounts(settings, *arguments, password: str = PASSWORD):
-    environment = {
-        "ROUTER_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ROUTER_SIGNING_KEY_FILE": str(settings.signing_key_file),
-        "LOG_LEVEL": "WARNING",
-    }
+    environment = cli_environment(settings)
 
     return CliRunner().invoke(
         main,

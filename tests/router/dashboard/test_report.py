@@ -14,6 +14,7 @@ from router.cli import main
 from router.persistence.tables import cases, referrals
 from tests.dashboard_helpers import seed_referrals
 from tests.factories import SYNTHETIC
+from tests.helpers import cli_environment
 
 
 def test_the_report_counts_reports_and_referrals_per_hotline(
@@ -104,12 +105,7 @@ def test_the_report_holds_no_case_content(dashboard, caller, clock):
 
 
 def run_report(settings, *arguments):
-    environment = {
-        "ROUTER_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ROUTER_SIGNING_KEY_FILE": str(settings.signing_key_file),
-        "LOG_LEVEL": "WARNING",
-    }
+    environment = cli_environment(settings)
 
     return CliRunner().invoke(main, ["report", "annual", *arguments], env=environment)
 
