@@ -49,6 +49,7 @@ main.add_command(report)
 )
 def run(host: str, port: int, receiver_port: int, demo: bool) -> None:
     """Run everything in one process on SQLite, with no servers needed."""
+    from router.demo import DEMO_COORDINATOR
     from router.embedded import start_embedded
 
     overrides = {"public_base_url": f"http://{host}:{port}"}
@@ -60,8 +61,12 @@ def run(host: str, port: int, receiver_port: int, demo: bool) -> None:
     click.echo(f"  API:             {running.url}/v1")
     click.echo(f"  OpenAPI:         {running.url}/openapi/openapi.json")
     click.echo(f"  health:          {running.url}/livez  {running.url}/readyz")
-    click.echo(f"  dashboard:       {running.url}/dashboard/  (log in: accounts add)")
+    click.echo(f"  dashboard:       {running.url}/dashboard/")
     if demo:
+        click.echo(
+            f"  demo login:      {DEMO_COORDINATOR} / {running.coordinator_password}"
+            "  (synthetic account)"
+        )
         click.echo(f"  demo receiver:   {running.receiver_url}")
         click.echo(f"  demo inboxes:    {running.inbox_dir}")
         click.echo("  try it:          referral-router demo   (in another shell)")

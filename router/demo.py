@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -251,3 +252,38 @@ def _wait_for_inboxes(filed, inbox_root: Path, wait_seconds: float, say) -> None
             break
         time.sleep(0.2)
     say(f"delivered to the demo contact points: {len(arrived)} of {len(expected)}")
+
+
+DEMO_COORDINATOR = "demo-coordinator"
+
+
+def ensure_demo_coordinator(engine, instance_dir: Path, now: datetime) -> str:
+    """A synthetic coordinator account for the demo; returns its password.
+
+    The password is made on first start and kept beside the demo keys,
+    readable by its owner only; its background check is a synthetic one that
+    holds for a year.
+    """
+    from router.dashboard.accounts import AccountError, create_account
+
+    path = instance_dir / "demo" / "coordinator-password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    try:
+        create_account(
+            engine,
+            username=DEMO_COORDINATOR,
+            password=password,
+            role="coordinator",
+            background_checked_on=now.date(),
+            background_check_expires_on=(now + timedelta(days=365)).date(),
+            now=now,
+        )
+    except AccountError as error:
+        raise RuntimeError(
+            f"{DEMO_COORDINATOR} exists but its password file is gone: {error}"
+        ) from None
+    _write_private(path, password)
+
+    return password

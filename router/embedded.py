@@ -25,7 +25,7 @@ from router.content_keys import write_content_key
 from router.delivery.broker import Publisher
 from router.delivery.relay import run_relay
 from router.delivery.worker import ConnectorWorker, build_worker, email_channel
-from router.demo import demo_directory
+from router.demo import demo_directory, ensure_demo_coordinator
 from router.directory import store_directory
 from router.notices import NoticeSender
 from router.persistence.migrate import upgrade
@@ -44,6 +44,7 @@ class EmbeddedRouter:
     url: str
     receiver_url: str | None
     inbox_dir: Path | None
+    coordinator_password: str | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     servers: list = field(default_factory=list)
@@ -107,6 +108,9 @@ def start_embedded(
     )
     if demo:
         parties = load_demo(services, receiver_url)
+        running.coordinator_password = ensure_demo_coordinator(
+            services.engine, settings.instance_dir, services.clock.now()
+        )
         _serve(
             running,
             _receiver_app(services, receiver_url, parties, running),
