@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: install run demo test lint format bench bench-intake bench-routing openapi clean \
-	translations bench-dashboard
+	translations bench-dashboard bench-delivery
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ format: install
 	$(BIN)/ruff format .
 
 ## bench: the benchmarks; they print figures and assert nothing
-bench: bench-routing bench-intake bench-dashboard
+bench: bench-routing bench-intake bench-delivery bench-dashboard
 
 bench-routing: install
 	$(BIN)/python -m tests.bench.routing_bench
@@ -60,6 +60,10 @@ translations: install
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
 		--no-location --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+
+## bench-delivery: referrals from outbox to receiver beside raw publish rate
+bench-delivery: install
+	$(BIN)/python -m tests.bench.delivery_bench
 
 ## bench-dashboard: 1,000,000 synthetic referrals in PostgreSQL, page timings
 bench-dashboard: install
