@@ -10,10 +10,10 @@ FORMAT_CHOICES = click.Choice(["html", "csv", "json", "pdf"])
 
 
 def _services():
-    from router.cli import _settings
+    from router.cli.common import current_settings
     from router.services import build_services
 
-    return build_services(_settings())
+    return build_services(current_settings())
 
 
 @click.group()
