@@ -6,11 +6,14 @@ person, event or organisation.
 
 from __future__ import annotations
 
+import io
+import logging
 import socket
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from router.app import create_app
@@ -19,6 +22,7 @@ from router.config import load_settings
 from router.content_keys import new_key_line
 from router.demo import demo_directory
 from router.directory import store_directory
+from router.logs import configure_logging
 from router.persistence.db import create_database_engine
 from router.persistence.migrate import upgrade
 from router.persistence.tables import metadata
@@ -133,3 +137,39 @@ def parties(demo):
 def caller(app, parties, clock, settings):
     """Signs and sends calls through Flask's test client, as any party."""
     return Caller(app.test_client(), parties, clock, settings)
+
+
+@pytest.fixture
+def json_logs():
+    """Every log line of the test, rendered as in production, at DEBUG."""
+    lines = io.StringIO()
+    configure_logging("json", "DEBUG", stream=lines)
+    yield lines
+    logging.getLogger().handlers.clear()
+
+
+class Mailbox:
+    """An SMTP handler that keeps what it receives, or refuses recipients."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.refuse_with: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if self.refuse_with:
+            return self.refuse_with
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield mailbox, controller.port
+    controller.stop()

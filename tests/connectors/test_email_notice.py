@@ -6,7 +6,6 @@ import json
 from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from connectors.base import Delivery
 from connectors.email_notice import EmailNoticeChannel
@@ -14,33 +13,6 @@ from router.errors import PermanentFailure, RetryLater
 from tests.conftest import free_port
 
 CANARY = "SYNTHETIC-CANARY-mail"
-
-
-class Mailbox:
-    """An SMTP handler that keeps what it receives, or refuses recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-        self.refuse_with: str | None = None
-
-    async def handle_RCPT(self, server, session, envelope, address, options):
-        if self.refuse_with:
-            return self.refuse_with
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.content)
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp():
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield mailbox, controller.port
-    controller.stop()
 
 
 def a_delivery(address: str | None = "cp@example.org") -> Delivery:

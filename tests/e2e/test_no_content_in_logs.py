@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import logging
-
-import pytest
-
-from router.logs import configure_logging
 from tests.e2e.conftest import wait_for
 from tests.factories import a_report
 
 CANARY = "SYNTHETIC-CANARY-7f3a"
-
-
-@pytest.fixture
-def json_logs():
-    """Every log line of the test, rendered as in production, at DEBUG."""
-    lines = io.StringIO()
-    configure_logging("json", "DEBUG", stream=lines)
-    yield lines
-    logging.getLogger().handlers.clear()
 
 
 def test_a_canary_in_every_free_text_field_stays_out_of_the_logs(

@@ -9,7 +9,6 @@ from connectors.email_notice import EmailNoticeChannel
 from contracts.sealing import new_encryption_key_pair
 from router.directory import parse_directory, store_directory
 from router.notices import Notice, NoticeSender
-from tests.connectors.test_email_notice import smtp  # noqa: F401 - fixture
 
 
 def a_reminder(recipient_id: str) -> Notice:
@@ -24,7 +23,7 @@ def a_reminder(recipient_id: str) -> Notice:
     )
 
 
-def test_a_recipient_without_a_webhook_is_reminded_by_e_mail(smtp, services, clock):  # noqa: F811
+def test_a_recipient_without_a_webhook_is_reminded_by_e_mail(smtp, services, clock):
     """A polling contact point with an address gets the reminder by e-mail."""
     mailbox, port = smtp
     document = parse_directory(

@@ -3,30 +3,19 @@ receiver's key opens it."""
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 
 import pytest
 from kombu import Connection
 from sqlalchemy import select
 
 from contracts.sealing import SealedContentError, open_sealed
-from router.logs import configure_logging
 from router.persistence.tables import cases, outbox, referrals
 from tests.e2e.conftest import wait_for
 from tests.factories import a_report
 from tests.services import RABBITMQ_URL
 
 CANARY = "SYNTHETIC-CANARY-c4n4ry"
-
-
-@pytest.fixture
-def json_logs():
-    lines = io.StringIO()
-    configure_logging("json", "DEBUG", stream=lines)
-    yield lines
-    logging.getLogger().handlers.clear()
 
 
 def canary_report(reference: str) -> dict:

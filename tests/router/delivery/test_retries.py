@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 
-import pytest
 from sqlalchemy import select
 
 from router.delivery.parked import holding_depths, replay_parked
-from router.logs import configure_logging
 from router.persistence.tables import audit_entries, referrals
 from tests.e2e.conftest import wait_for
 from tests.factories import a_report
@@ -38,14 +34,6 @@ def audit_actions(services, action: str) -> list[str]:
 def stored(receiver, referral: dict) -> bool:
     inbox = receiver.inbox_root / referral["contact_point_id"]
     return (inbox / f"{referral['id']}.json").exists()
-
-
-@pytest.fixture
-def json_logs():
-    lines = io.StringIO()
-    configure_logging("json", "DEBUG", stream=lines)
-    yield lines
-    logging.getLogger().handlers.clear()
 
 
 def test_a_webhook_answering_500_then_200_gets_the_referral_once(
