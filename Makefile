@@ -58,7 +58,7 @@ translations: install
 	$(BIN)/pybabel extract -F router/dashboard/babel.cfg -k lazy_gettext -k _l \
 		--no-location --omit-header --sort-output -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
-		--no-location --no-fuzzy-matching
+		--no-fuzzy-matching --width 88
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 ## bench-delivery: referrals from outbox to receiver beside raw publish rate

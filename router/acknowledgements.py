@@ -18,6 +18,7 @@ from router.audit import audit_row, record
 from router.auth import VerifiedCall, claim_token
 from router.cases import find_referral_for, referral_view
 from router.persistence.tables import referrals
+from router.rollup import mark_stale
 from router.transitions import refusal, transition
 
 _ACKNOWLEDGE = transition(
@@ -60,6 +61,7 @@ def acknowledge(
         return _unchanged(connection, call, referral_id)
 
     referral = referral_view(changed._mapping)
+    mark_stale(connection, changed.routed_at)
     record(
         connection,
         audit_row(

@@ -6,14 +6,15 @@ where the rules say so for the role, a fallback referral made. Every step is a
 conditional UPDATE whose WHERE clause is the step's precondition, so any number
 of clocks may run, and a restart repeats nothing. Acknowledged, revoked,
 declined and closed referrals fall out of those WHERE clauses, so their
-reminders and escalations stop by themselves.
+reminders and escalations stop by themselves. Each tick also recomputes the
+dashboard's daily roll-up of the days that may have changed (`router.rollup`).
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import structlog
 from sqlalchemy import bindparam, delete, update
@@ -24,6 +25,7 @@ from router.lifecycle import AWAITING_ACKNOWLEDGEMENT
 from router.notices import queue_notices, send_pending
 from router.persistence.tables import referrals, seen_tokens
 from router.rerouting import replace
+from router.rollup import refresh_due
 
 log = structlog.get_logger(__name__)
 
@@ -75,11 +77,13 @@ class SlaClock:
         self._notifier = notifier
 
     def tick(self) -> Tick:
-        """One pass: reminders, escalations, notices, housekeeping."""
+        """One pass: reminders, escalations, notices, housekeeping, and the
+        dashboard's roll-up of the days that changed."""
         reminded = self._remind()
         escalated, rerouted = self._escalate()
         sent = send_pending(self._services.engine, self._notifier, self._services.clock)
         self._forget_expired_tokens()
+        self._refresh_rollup()
 
         return Tick(reminded, escalated, rerouted, sent)
 
@@ -141,6 +145,13 @@ class SlaClock:
             log.warning("deadline_breached", referral_id=row.id, case_id=row.case_id)
 
         return len(rows), rerouted
+
+    def _refresh_rollup(self) -> int:
+        """Recompute the dashboard's roll-up of today, yesterday and the days
+        acknowledgements made stale (router.rollup)."""
+        today = self._services.clock.now().astimezone(UTC).date()
+        with self._services.engine.begin() as connection:
+            return refresh_due(connection, today)
 
     def _forget_expired_tokens(self) -> int:
         """Drop replay records of tokens the lifetime check refuses anyway."""

@@ -5,14 +5,15 @@ Every report filed here is synthetic and says so (see `tests.factories`).
 
 from __future__ import annotations
 
+import random
 import re
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from router.dashboard.accounts import create_account
 from router.dashboard.queries import percentile
-from router.persistence.tables import referrals
+from router.persistence.tables import cases, contact_points, hotlines, referrals
 from tests.factories import a_report, a_single_referral_report
 
 PASSWORD = "synthetic-password-1"
@@ -114,4 +115,68 @@ def expected_for(services, contact_point_id: str, now) -> dict:
         "median": percentile(hours, 0.5),
         "p90": percentile(hours, 0.9),
         "overdue": len(overdue),
+    }
+
+
+def seed_history(services, now, days: int = 400, seed: int = 7) -> None:
+    """Synthetic referrals over `days` days before `now`, written directly:
+    most acknowledged after a random delay, some late, some never, the last
+    ones still inside their 48 hours."""
+    draw = random.Random(seed)
+    with services.engine.begin() as connection:
+        hotline_ids = connection.execute(select(hotlines.c.id)).scalars().all()
+        point_ids = (
+            connection.execute(
+                select(contact_points.c.id).where(
+                    contact_points.c.kind != "coordinator"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        case_rows, referral_rows = [], []
+        for number in range(days * 3):
+            routed_at = now - timedelta(hours=number * 8 + draw.uniform(0, 8))
+            case_id = f"hist-case-{number}"
+            case_rows.append(
+                {
+                    "id": case_id,
+                    "hotline_id": draw.choice(hotline_ids),
+                    "reference": f"HIST-{number}",
+                    "body_sha256": "0" * 64,
+                    "received_at": routed_at,
+                    "routed_at": routed_at,
+                    "category": "other",
+                    "immediate_danger": False,
+                    "incident_country": "TH",
+                    "rule_set_version": "synthetic",
+                    "content": '{"synthetic": true}',
+                }
+            )
+            referral_rows.append(
+                _historic_referral(draw, number, case_id, routed_at, now)
+            )
+            referral_rows[-1]["contact_point_id"] = draw.choice(point_ids)
+        connection.execute(insert(cases), case_rows)
+        connection.execute(insert(referrals), referral_rows)
+
+
+def _historic_referral(draw, number: int, case_id: str, routed_at, now) -> dict:
+    delay = timedelta(hours=draw.expovariate(1 / 20))
+    acknowledged = draw.random() > 0.05 and routed_at + delay <= now
+    ack_due_at = routed_at + timedelta(hours=48)
+    acknowledged_at = routed_at + delay if acknowledged else None
+
+    return {
+        "id": f"hist-referral-{number}",
+        "case_id": case_id,
+        "role": "lead",
+        "state": "acknowledged" if acknowledged else "delivered",
+        "rule_id": "synthetic",
+        "routed_at": routed_at,
+        "ack_due_at": ack_due_at,
+        "acknowledged_at": acknowledged_at,
+        "acknowledged_within_target": (
+            acknowledged_at <= ack_due_at if acknowledged else None
+        ),
     }

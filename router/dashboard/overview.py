@@ -8,22 +8,34 @@ them per contact point, hotline and week, with their times to acknowledge as
 arrays, and Python adds the groups up into the three tables and sorts each
 group's times once for its exact percentiles; on SQLite (small by nature)
 Python counts row by row.
+
+Periods of up to `EXACT_WINDOW` are read that way. Wider ones read the daily
+roll-up (`router.rollup`) for their whole days whose every deadline has
+passed, and the referrals only for the part-day they start with and their
+last days (yesterday, today, and any day with a referral still inside its
+deadline), so that a year costs little more than a month. Their counts and
+histogram are the same as from the referrals alone; their percentiles are
+interpolated within the roll-up's buckets (an hour wide up to 48 hours).
+What is overdue now is always counted from the referrals.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import pairwise
 
 from sqlalchemy import (
     Connection,
+    DateTime,
     Interval,
     bindparam,
     case,
+    cast,
     func,
     literal,
     literal_column,
@@ -33,13 +45,26 @@ from sqlalchemy.dialects import postgresql
 
 from router.dashboard.queries import ack_seconds, percentile, plain, week_of
 from router.lifecycle import AWAITING_ACKNOWLEDGEMENT
-from router.persistence.tables import cases, contact_points, hotlines, referrals
+from router.persistence.tables import (
+    ROLLUP_BUCKET_HOURS,
+    ROLLUP_BUCKETS,
+    acknowledgement_days,
+    cases,
+    contact_points,
+    hotlines,
+    referrals,
+)
+from router.rollup import bucket_percentile, midnight
 
 # How long before a period the dashboard expects the cases of its referrals
 # to have been received; older ones are still found, only more slowly.
 RECENT_CASES = timedelta(days=14)
 # Upper bounds in hours of the distribution chart's bars; the last is open.
+# Each is also a bound of the roll-up's buckets, so the bars stay exact.
 HISTOGRAM_HOURS = (6, 12, 24, 36, 48, 72)
+# The widest period read from the referrals alone, with exact percentiles.
+EXACT_WINDOW = timedelta(days=31)
+ROLLUP_BOUNDS_SECONDS = [hours * 3600 for hours in ROLLUP_BUCKET_HOURS]
 GROUPINGS = ("contact_point", "country", "hotline")
 
 
@@ -92,22 +117,34 @@ class Overview:
     tables: dict[str, list[AcknowledgementRow]]
     histogram: list[tuple[str, int]]
     trend: list[WeekPoint]
+    # Whether the percentiles were estimated from the roll-up's buckets.
+    estimated_percentiles: bool = False
 
 
-# TODO: the figures are computed from the referrals at each request, which
-# meets 300 ms for 30 days at a million referrals but not for 90 or 365 days.
-# A daily roll-up kept by intake and acknowledgement would make every window
-# cost the same; it waits for the intake work to land.
-def overview(connection: Connection, period: Period, now: datetime) -> Overview:
+def overview(
+    connection: Connection,
+    period: Period,
+    now: datetime,
+    *,
+    from_rollup: bool | None = None,
+) -> Overview:
     """The dashboard's figures over the referrals routed in `period`, with
-    what is overdue now (whenever it was routed)."""
+    what is overdue now (whenever it was routed).
+
+    Periods longer than `EXACT_WINDOW` are read from the daily roll-up, unless
+    `from_rollup` says otherwise: the same counts, percentiles to the hour.
+    """
     countries = dict(
         connection.execute(select(contact_points.c.id, contact_points.c.country)).all()
     )
-    if connection.dialect.name == "postgresql":
-        groups = _figures_in_sql(connection, period, now, countries)
+    if from_rollup is None:
+        from_rollup = period.end - period.start > EXACT_WINDOW
+    estimated = False
+    if from_rollup:
+        groups, estimated = _figures_with_rollup(connection, period, now, countries)
     else:
-        groups = _figures_in_python(connection, period, now, countries)
+        groups, values = _live_figures(connection, period, now, countries)
+        _add_percentiles(groups, values)
     _count_overdue(connection, now, countries, groups)
     buckets = groups["bucket"]
     histogram = [
@@ -131,6 +168,7 @@ def overview(connection: Connection, period: Period, now: datetime) -> Overview:
             )
             for week in sorted(groups["week"])
         ],
+        estimated_percentiles=estimated,
     )
 
 
@@ -232,7 +270,7 @@ def _overview_sql() -> tuple[str, dict]:
     return str(compiled), dict(compiled.params)
 
 
-def _figures_in_sql(connection, period: Period, now: datetime, countries) -> dict:
+def _figures_in_sql(connection, period: Period, now: datetime, countries) -> tuple:
     sql, params = _overview_sql()
     params = params | {
         "start": period.start,
@@ -272,9 +310,8 @@ def _figures_in_sql(connection, period: Period, now: datetime, countries) -> dic
             bar = buckets.setdefault(index, _new_figures())
             bar[ACKNOWLEDGED] += cumulative - below
             below = cumulative
-    _add_percentiles(groups, values)
 
-    return groups
+    return groups, values
 
 
 def fetch_binary(connection: Connection, sql: str, params: dict) -> list[tuple]:
@@ -308,7 +345,7 @@ def _add_percentiles(groups: dict, values: dict) -> None:
         figures[MEDIAN], figures[P90] = percentile(taken, 0.5), percentile(taken, 0.9)
 
 
-def _figures_in_python(connection, period, now, countries: dict) -> dict:
+def _figures_in_python(connection, period, now, countries: dict) -> tuple:
     dialect = connection.dialect.name
     seconds, bucket, decided, in_period = _period_columns(dialect, period, now)
     statement = (
@@ -352,9 +389,125 @@ def _figures_in_python(connection, period, now, countries: dict) -> dict:
             if taken is not None:
                 figures[ACKNOWLEDGED] += 1
                 values[name, key].append(taken)
-    _add_percentiles(groups, values)
 
-    return groups
+    return groups, values
+
+
+def _live_figures(connection, period: Period, now: datetime, countries) -> tuple:
+    """Figures and the times to acknowledge of each group, from the referrals."""
+    if connection.dialect.name == "postgresql":
+        return _figures_in_sql(connection, period, now, countries)
+
+    return _figures_in_python(connection, period, now, countries)
+
+
+def _figures_with_rollup(connection, period: Period, now: datetime, countries):
+    """The roll-up for the whole days it holds final figures of; the referrals
+    for the rest: the part-day at the start of the period and the last days,
+    whose referrals may still be acknowledged in time. With whether the
+    percentiles are estimates (they are not if no whole day could be used)."""
+    start = period.start.astimezone(UTC)
+    first_day = start.date()
+    if start != midnight(first_day):
+        first_day += timedelta(days=1)
+    live_from = _live_from(connection, first_day, now)
+    if live_from <= first_day:
+        groups, values = _live_figures(connection, period, now, countries)
+        _add_percentiles(groups, values)
+        return groups, False
+
+    # The roll-up starts at midnight; the part-day before it ends just short.
+    head = Period(start, midnight(first_day) - timedelta(microseconds=1))
+    tail = Period(midnight(live_from), period.end)
+    groups: dict = {name: {} for name in (*GROUPINGS, "week", "bucket")}
+    buckets: dict = defaultdict(lambda: [0] * len(ROLLUP_BUCKETS))
+    for part in (head, tail):
+        if part.start > part.end:
+            continue
+        part_groups, values = _live_figures(connection, part, now, countries)
+        for name, table in part_groups.items():
+            for key, figures in table.items():
+                total = groups[name].setdefault(key, _new_figures())
+                for index in (TOTAL, DECIDED, WITHIN, ACKNOWLEDGED):
+                    total[index] += figures[index]
+        for group, taken in values.items():
+            counts = buckets[group]
+            for seconds in taken:
+                counts[bisect_right(ROLLUP_BOUNDS_SECONDS, seconds)] += 1
+    _add_rollup(connection, first_day, live_from, countries, groups, buckets)
+    for (name, key), counts in buckets.items():
+        figures = groups[name][key]
+        figures[MEDIAN] = bucket_percentile(counts, 0.5)
+        figures[P90] = bucket_percentile(counts, 0.9)
+
+    return groups, True
+
+
+def _live_from(connection, first_day: date, now: datetime) -> date:
+    """The first day to read from the referrals: yesterday, or an earlier day
+    with a referral still inside its deadline (not final in the roll-up)."""
+    yesterday = now.astimezone(UTC).date() - timedelta(days=1)
+    open_day = connection.execute(
+        _OPEN_DAY, {"first": first_day, "before": yesterday, "now": now}
+    ).scalar()
+
+    return yesterday if open_day is None else min(plain(open_day), yesterday)
+
+
+_OPEN_DAY = select(func.min(acknowledgement_days.c.day)).where(
+    acknowledgement_days.c.day >= bindparam("first"),
+    acknowledgement_days.c.day < bindparam("before"),
+    acknowledgement_days.c.latest_open_due_at >= bindparam("now"),
+)
+
+
+@lru_cache(maxsize=2)
+def _rollup_statement(dialect: str):
+    day = acknowledgement_days.c.day
+    if dialect == "postgresql":
+        week = func.date(func.date_trunc(literal_column("'week'"), cast(day, DateTime)))
+    else:
+        week = func.date(
+            day, literal_column("'weekday 0'"), literal_column("'-6 days'")
+        )
+    keys = (
+        acknowledgement_days.c.contact_point_id,
+        acknowledgement_days.c.hotline_id,
+        week,
+    )
+    counted = ("referrals", "acknowledged", "within_target", *ROLLUP_BUCKETS)
+
+    return (
+        select(*keys, *(func.sum(acknowledgement_days.c[name]) for name in counted))
+        .where(day >= bindparam("first"), day < bindparam("until"))
+        .group_by(*keys)
+    )
+
+
+def _add_rollup(connection, first_day, until, countries, groups, buckets) -> None:
+    """Add the roll-up's days from `first_day` up to `until` to the groups."""
+    statement = _rollup_statement(connection.dialect.name)
+    bars = groups["bucket"]
+    histogram = [0] * len(ROLLUP_BUCKETS)
+    names = (*GROUPINGS, "week")
+    for row in connection.execute(statement, {"first": first_day, "until": until}):
+        point, hotline, week = row[:3]
+        total, acknowledged, within = row[3:6]
+        counts = row[6:]
+        # Every deadline of these days has passed: all their referrals count.
+        keys = (point, countries.get(point), hotline, plain(week))
+        for name, key in zip(names, keys, strict=True):
+            figures = groups[name].setdefault(key, _new_figures())
+            figures[TOTAL] += total
+            figures[DECIDED] += total
+            figures[WITHIN] += within
+            figures[ACKNOWLEDGED] += acknowledged
+            kept = buckets[name, key]
+            buckets[name, key] = [a + b for a, b in zip(kept, counts, strict=True)]
+        histogram = [a + b for a, b in zip(histogram, counts, strict=True)]
+    for index, count in enumerate(histogram):
+        bar = bisect_right(HISTOGRAM_HOURS, ([0, *ROLLUP_BUCKET_HOURS])[index])
+        bars.setdefault(bar, _new_figures())[ACKNOWLEDGED] += count
 
 
 def _count_overdue(connection, now: datetime, countries: dict, groups) -> None:

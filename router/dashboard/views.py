@@ -219,6 +219,7 @@ def acknowledgements():
         period_days=PERIOD_DAYS,
         period=period,
         charts=json.dumps(charts),
+        estimated_percentiles=figures.estimated_percentiles,
     )
 
 

@@ -298,3 +298,42 @@ if "delivery_status" in referrals.c:
         postgresql_where=text("delivery_status <> 'delivered'"),
         sqlite_where=text("delivery_status <> 'delivered'"),
     )
+
+# The acknowledgement dashboard's daily roll-up (router.rollup): per routing
+# day (UTC), contact point and hotline, the counts its wide windows add up.
+# Upper bounds in hours of the roll-up's buckets of time to acknowledge: hourly
+# to 48 hours, then coarser; the last bucket is open.
+ROLLUP_BUCKET_HOURS = (
+    *range(1, 49),
+    *range(54, 73, 6),
+    *range(96, 169, 24),
+    336,
+)
+ROLLUP_BUCKETS = (
+    *(f"acknowledged_under_{hours}h" for hours in ROLLUP_BUCKET_HOURS),
+    f"acknowledged_from_{ROLLUP_BUCKET_HOURS[-1]}h",
+)
+
+acknowledgement_days = Table(
+    "acknowledgement_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("contact_point_id", PARTY_ID, primary_key=True),
+    Column("hotline_id", PARTY_ID, primary_key=True),
+    Column("referrals", Integer, nullable=False),
+    Column("acknowledged", Integer, nullable=False),
+    Column("within_target", Integer, nullable=False),
+    # The latest deadline of the day's unacknowledged referrals: until it has
+    # passed, some of them may still be acknowledged in time.
+    Column("latest_open_due_at", UTCDateTime),
+    *(Column(name, Integer, nullable=False) for name in ROLLUP_BUCKETS),
+)
+
+# Routing days whose roll-up an acknowledgement made stale; the SLA clock
+# recomputes them and empties this table.
+stale_acknowledgement_days = Table(
+    "stale_acknowledgement_days",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+)
