@@ -11,6 +11,10 @@ acknowledgement changes nothing). A message that cannot be read is rejected
 without requeue (the broker parks it) rather than looping. After a lost
 connection the kit reconnects, and the broker redelivers whatever was not
 acknowledged: the inbox writes it once.
+
+Later, once the case has been worked on, `report_follow_up` tells the router
+what was done with a referral the kit received, over the same signed API
+(`referral-router receiver-follow-up` on the command line).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import structlog
 from pika.exceptions import AMQPConnectionError, ChannelClosedByBroker
 
 from connectors.inbox import Inbox
+from contracts.referrals import OUTCOMES
 from contracts.sealing import SealedContentError, open_sealed
 
 log = structlog.get_logger(__name__)
@@ -128,3 +133,30 @@ def signed_acknowledger(client) -> Callable[[str], bool]:
         return status in (200, 404, 409)
 
     return acknowledge
+
+
+def report_follow_up(
+    client,
+    inbox: Inbox,
+    referral_id: str,
+    outcome: str,
+    *,
+    note: str | None = None,
+    final: bool = False,
+) -> requests.Response:
+    """Report a follow-up outcome over the signed API (a `SignedClient`).
+
+    Only for a referral this inbox holds, and only with an outcome of the
+    fixed vocabulary (`contracts.referrals.OUTCOMES`); anything else is
+    refused here, before a call is made. `final=True` closes the referral.
+    Returns the router's answer: 200 with the referral, else a problem
+    (409 if it is not acknowledged yet or already closed).
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"the outcome must be one of: {', '.join(OUTCOMES)}")
+    if not inbox.path_of(referral_id).exists():
+        raise LookupError("this inbox holds no such referral")
+    response = client.report_follow_up(referral_id, outcome, note=note, final=final)
+    log.info("follow_up_sent", referral_id=referral_id, status=response.status_code)
+
+    return response

@@ -11,9 +11,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from connectors.inbox import Inbox
-from connectors.receiver_kit import ReceiverKit
+from connectors.receiver_kit import ReceiverKit, report_follow_up
 from contracts.sealing import new_encryption_key_pair, public_key_from_text, seal
 from router.config import load_settings
 from router.delivery.broker import Publisher, Topology
@@ -173,7 +174,7 @@ def test_a_failed_api_acknowledgement_returns_the_message_to_the_queue(
 DYING_KIT = """
 import os, signal, sys
 from connectors.inbox import Inbox
-from connectors.receiver_kit import ReceiverKit
+from connectors.receiver_kit import ReceiverKit, report_follow_up
 
 class DyingInbox(Inbox):
     def write_once(self, referral_id, record):
@@ -213,3 +214,61 @@ def test_a_kit_process_killed_after_writing_gets_the_message_again(
 
     assert again == 1
     assert Inbox(folder).referral_ids() == ["ref-6"]
+
+
+class FollowUpClient:
+    """Stands for `SignedClient`: records follow-ups, answers 200."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def report_follow_up(self, referral_id, outcome, *, note=None, final=False):
+        self.calls.append((referral_id, outcome, note, final))
+        response = requests.Response()
+        response.status_code = 200
+
+        return response
+
+
+def stored_inbox(tmp_path, *referral_ids: str) -> Inbox:
+    inbox = Inbox(tmp_path / "inbox")
+    for referral_id in referral_ids:
+        inbox.write_once(referral_id, {"referral_id": referral_id, "content": {}})
+
+    return inbox
+
+
+def test_a_follow_up_for_a_stored_referral_goes_to_the_router(tmp_path):
+    """Outcome, note and finality are passed to the signed API as given."""
+    client = FollowUpClient()
+    inbox = stored_inbox(tmp_path, "ref-7")
+
+    response = report_follow_up(
+        client, inbox, "ref-7", "referred_onward", note="Synthetic.", final=True
+    )
+
+    assert response.status_code == 200
+    assert client.calls == [("ref-7", "referred_onward", "Synthetic.", True)]
+
+
+def test_a_follow_up_for_a_referral_not_received_is_not_sent(tmp_path):
+    """The kit reports only on referrals its inbox holds."""
+    client = FollowUpClient()
+    inbox = stored_inbox(tmp_path, "ref-8")
+
+    with pytest.raises(LookupError):
+        report_follow_up(client, inbox, "ref-9", "no_action")
+
+    assert client.calls == []
+
+
+@pytest.mark.parametrize("outcome", ["arrested", "", "No_Action"])
+def test_an_outcome_outside_the_vocabulary_is_not_sent(tmp_path, outcome):
+    """Only the fixed vocabulary of `contracts.referrals.OUTCOMES` is sent."""
+    client = FollowUpClient()
+    inbox = stored_inbox(tmp_path, "ref-10")
+
+    with pytest.raises(ValueError, match="investigation_opened"):
+        report_follow_up(client, inbox, "ref-10", outcome)
+
+    assert client.calls == []
