@@ -30,6 +30,7 @@ for command in (
     processes.worker,
     processes.clock,
     processes.receiver,
+    processes.receiver_follow_up,
     operations.db,
     operations.openapi,
     operations.figures,
