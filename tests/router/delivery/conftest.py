@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 import uuid
 from collections import defaultdict, deque
 
@@ -23,6 +24,7 @@ from router.delivery.broker import Publisher
 from router.delivery.relay import relay_once
 from router.delivery.worker import build_worker
 from tests.conftest import CONTENT_KEYS
+from tests.helpers import cli_environment
 from tests.services import RABBITMQ_URL, check_rabbitmq, delete_rabbitmq_topology
 
 RETRY_DELAYS = (0.05, 0.1)
@@ -59,11 +61,24 @@ def settings(tmp_path, database_url, router_key_file, demo):
     delete_rabbitmq_topology(prefix, points, RETRY_DELAYS)
 
 
+def broker_environment(settings) -> dict[str, str]:
+    """The environment under which a CLI command or a process of its own sees
+    the same router, database and broker as `settings`."""
+    return {
+        **cli_environment(settings),
+        "BROKER_URL": settings.broker_url,
+        "QUEUE_PREFIX": settings.queue_prefix,
+        "RETRY_DELAYS": ",".join(str(delay) for delay in settings.retry_delays),
+        "PUBLIC_BASE_URL": settings.public_base_url,
+    }
+
+
 class ScriptedReceiver:
     """The demo contact points' webhook receiver, behind scripted failures.
 
     `fail(referral_id_or_star, 500, 500)` answers the next calls for that
-    referral (or for any) with those statuses before letting them through.
+    referral (or for any) with those statuses before letting them through;
+    `slow(referral_id, 3.0)` makes the next call wait that long, then go on.
     Every body received is kept, to search for plaintext.
     """
 
@@ -72,16 +87,26 @@ class ScriptedReceiver:
         self._script: dict[str, deque] = defaultdict(deque)
         self.bodies: list[bytes] = []
         self.calls: dict[str, list[int]] = defaultdict(list)
+        self.slowed: dict[str, int] = defaultdict(int)
+        self._delays: dict[str, deque] = defaultdict(deque)
         self.down = False
 
     def fail(self, referral_id: str, *statuses: int) -> None:
         self._script[referral_id].extend(statuses)
+
+    def slow(self, referral_id: str, *seconds: float) -> None:
+        """The next calls for that referral wait this long before answering."""
+        self._delays[referral_id].extend(seconds)
 
     def __call__(self, environ, start_response):
         referral_id = environ.get("HTTP_REFERRAL_ID", "")
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length)
         self.bodies.append(body)
+        delays = self._delays.get(referral_id)
+        if delays:
+            self.slowed[referral_id] += 1
+            time.sleep(delays.popleft())
         script = self._script.get(referral_id) or self._script.get("*")
         status = 503 if self.down else (script.popleft() if script else None)
         if status is not None:
