@@ -6,12 +6,13 @@ Time is moved by the test's clock; nothing here sleeps to wait for a deadline.
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
 from router.coordination import revoke
-from router.persistence.tables import audit_entries, notices
+from router.persistence.tables import audit_entries, notices, referrals
 from router.sla import SlaClock
 from tests.factories import a_report, a_single_referral_report
 from tests.router.api.test_acknowledgements import lead_of
@@ -62,6 +63,76 @@ def sent(notifier, kind: str) -> list:
     return [notice for notice in notifier.sent if notice.kind == kind]
 
 
+def at_once(*jobs) -> list:
+    """Run each job in a thread of its own, all released together; returns
+    their results in order, and fails the test if any of them raised."""
+    start = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+    errors = []
+
+    def run(number, job):
+        start.wait()
+        try:
+            results[number] = job()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=run, args=(number, job))
+        for number, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+    return results
+
+
+def count(connection, table, *conditions) -> int:
+    statement = select(func.count()).select_from(table).where(*conditions)
+
+    return connection.execute(statement).scalar_one()
+
+
+def escalation_of(services, notifier, referral_id: str) -> dict:
+    """What an escalation of this referral leaves behind, counted: breach
+    records, notices to the coordinators (queued and sent), fallbacks."""
+    with services.engine.connect() as connection:
+        breach = count(
+            connection,
+            audit_entries,
+            audit_entries.c.action == "deadline_breached",
+            audit_entries.c.referral_id == referral_id,
+        )
+        notice = count(
+            connection,
+            notices,
+            notices.c.kind == "escalation",
+            notices.c.referral_id == referral_id,
+            notices.c.recipient_id == "cp-coordinators",
+        )
+        fallback = count(
+            connection,
+            referrals,
+            referrals.c.replaces_referral_id == referral_id,
+            referrals.c.contact_point_id == "cp-asean-bureau",
+        )
+    notice_sent = [
+        n
+        for n in sent(notifier, "escalation")
+        if (n.referral_id, n.recipient_id) == (referral_id, "cp-coordinators")
+    ]
+
+    return {
+        "breach": breach,
+        "notice": notice,
+        "notice_sent": len(notice_sent),
+        "fallback": fallback,
+    }
+
+
 def test_no_escalation_at_47_59(lead, clock, sla, services):
     """A minute before the deadline nothing is escalated."""
     clock.advance(hours=47, minutes=59)
@@ -101,25 +172,38 @@ def test_two_clocks_at_once_escalate_once(lead, clock, services, notifier):
     """Two clocks ticking together still escalate and notify exactly once."""
     clock.advance(hours=48, seconds=1)
     clocks = [SlaClock(services, notifier) for _ in range(2)]
-    start = threading.Barrier(2)
-    errors = []
 
-    def run(sla_clock):
-        start.wait()
-        try:
-            sla_clock.tick()
-        except Exception as error:  # noqa: BLE001 - reported by the assertion
-            errors.append(error)
+    ticks = at_once(*(sla_clock.tick for sla_clock in clocks))
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clocks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    assert sum(tick.escalated for tick in ticks) == 1
     assert breaches(services) == 1
     assert len(sent(notifier, "escalation")) == 1
+
+
+def test_two_clocks_at_once_remind_once(caller, clock, services, notifier):
+    """Two clocks ticking together send exactly one reminder per referral."""
+    case = caller.file(HOTLINE, a_report()).get_json()
+    expected = sorted(
+        (referral["id"], referral["contact_point_id"]) for referral in case["referrals"]
+    )
+    assert len(expected) > 1
+    clock.advance(hours=24, seconds=1)
+    clocks = [SlaClock(services, notifier) for _ in range(2)]
+
+    ticks = at_once(*(sla_clock.tick for sla_clock in clocks))
+    again = SlaClock(services, notifier).tick()
+
+    reminders = sent(notifier, "reminder")
+    assert sum(tick.reminded for tick in ticks) == len(expected)
+    assert again.reminded == 0
+    assert sorted((n.referral_id, n.recipient_id) for n in reminders) == expected
+    with services.engine.connect() as connection:
+        queued = connection.execute(
+            select(audit_entries.c.referral_id).where(
+                audit_entries.c.action == "reminder_queued"
+            )
+        ).scalars()
+        assert sorted(queued) == [referral_id for referral_id, _ in expected]
 
 
 def test_an_overdue_lead_is_referred_to_the_fallback(caller, lead, clock, sla):
@@ -149,41 +233,47 @@ def test_an_overdue_informed_referral_is_only_reported(caller, clock, sla):
     tick = sla.tick()
 
     informed = [r for r in case["referrals"] if r["role"] == "informed"]
+    assert len(informed) >= 1
     assert tick.escalated == len(informed)
     assert tick.rerouted == 0
 
 
+RACES = 6
+
+
 def test_an_acknowledgement_racing_the_escalation_stays_consistent(
-    caller, lead, clock, sla, services
+    caller, clock, services, notifier
 ):
-    """Whichever commits first, the record never says breached and on time."""
-    clock.advance(hours=48, seconds=1)
-    start = threading.Barrier(2)
-    answers = []
+    """Whichever commits first, the ending is whole. Escalation first: one
+    breach, one notice to the coordinators, one fallback referral, and the
+    acknowledgement recorded late. Acknowledgement first: none of them."""
+    for race in range(RACES):
+        report = a_single_referral_report(f"RACE-{race}")
+        lead = caller.file(HOTLINE, report).get_json()["referrals"][0]
+        clock.advance(hours=48, seconds=1)
+        sla = SlaClock(services, notifier)
 
-    def acknowledge():
-        start.wait()
-        answers.append(caller.acknowledge(lead["contact_point_id"], lead["id"]))
+        answer, _ = at_once(
+            partial(caller.acknowledge, lead["contact_point_id"], lead["id"]),
+            sla.tick,
+        )
 
-    def escalate():
-        start.wait()
-        sla.tick()
-
-    threads = [threading.Thread(target=acknowledge), threading.Thread(target=escalate)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    referral = next(
-        r
-        for r in caller.follow(HOTLINE, "TEST-0001").get_json()["referrals"]
-        if r["id"] == lead["id"]
-    )
-    assert answers[0].status_code == 200
-    assert referral["state"] == "acknowledged"
-    assert referral["acknowledged_within_target"] is False
-    assert breaches(services) <= 1
+        referral = next(
+            r
+            for r in caller.follow(HOTLINE, report["reference"]).get_json()["referrals"]
+            if r["id"] == lead["id"]
+        )
+        escalated = referral["breached_at"] is not None
+        left = 1 if escalated else 0
+        assert answer.status_code == 200
+        assert referral["state"] == "acknowledged"
+        assert referral["acknowledged_within_target"] is False
+        assert escalation_of(services, notifier, lead["id"]) == {
+            "breach": left,
+            "notice": left,
+            "notice_sent": left,
+            "fallback": left,
+        }
 
 
 def test_an_acknowledgement_after_escalation_counts_as_late(caller, lead, clock, sla):
