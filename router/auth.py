@@ -195,4 +195,9 @@ def claim_token(connection: Connection, call: VerifiedCall) -> None:
     try:
         connection.execute(_CLAIM_JTI, row)
     except IntegrityError:
-        raise _refuse("token-replayed", "This token has been used before.") from None
+        raise refuse_replay() from None
+
+
+def refuse_replay() -> AuthenticationFailed:
+    """The refusal of a call whose issuer used its `jti` before."""
+    return _refuse("token-replayed", "This token has been used before.")

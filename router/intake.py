@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
-from router.auth import VerifiedCall, claim_token
+from router.auth import VerifiedCall, claim_token, refuse_replay
 from router.cases import case_view, find_case, read_case
 from router.content_keys import ContentKeys
 from router.directory import Snapshot
 from router.dispatch import DEFAULT_REMINDER_AFTER, referral_row, sealed_outbox_row
 from router.errors import Conflict
+from router.persistence import filing
 from router.persistence.tables import audit_entries, cases, outbox, referrals
 from routing_rules import Decision
 
@@ -54,8 +56,18 @@ class Outcome:
     created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """The rows that file one report, made before anything is written."""
+
+    case: dict[str, Any]
+    referrals: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+
+
 def submit_report(
-    connection: Connection,
+    engine: Engine,
     submission: Submission,
     *,
     decide,
@@ -67,19 +79,42 @@ def submit_report(
     """File a report: a new case, or the case already filed under its reference.
 
     `decide(report, hotline_country, at)` is the routing decision; the report
-    is stored encrypted with `content_keys`.
+    is stored encrypted with `content_keys`. The call's `jti` is claimed with
+    the case, so a replayed call is refused and a refused one leaves no trace.
     """
+    rows = make_filing(
+        submission,
+        decide=decide,
+        snapshot=snapshot,
+        now=now,
+        content_keys=content_keys,
+        reminder_after=reminder_after,
+    )
+    if engine.dialect.name == "postgresql":
+        return _file_in_one_statement(engine, submission, rows)
+
+    try:
+        return _file_statement_by_statement(engine, submission, rows)
+    except IntegrityError:
+        # Another request filed the same reference a moment ago: a second
+        # attempt finds its case and answers as for any resubmission.
+        return _file_statement_by_statement(engine, submission, rows)
+
+
+def make_filing(
+    submission: Submission,
+    *,
+    decide,
+    snapshot: Snapshot,
+    now: datetime,
+    content_keys: ContentKeys,
+    reminder_after: timedelta,
+) -> Filing:
+    """Route the report and make every row that files it, sealed where sent."""
     call = submission.call
-    claim_token(connection, call)
     hotline_country = snapshot.hotline_countries.get(call.party_id)
     decision = decide(submission.report, hotline_country, now)
     case_row = _case_row(submission, decision, now, content_keys)
-    inserted = connection.execute(
-        _INSERT_NEW_CASE[connection.dialect.name], case_row
-    ).first()
-    if inserted is None:
-        return _filed_before(connection, submission)
-
     referral_rows = [
         referral_row(
             case_id=case_row["id"],
@@ -93,30 +128,75 @@ def submit_report(
         )
         for referral in decision.referrals
     ]
-    connection.execute(_INSERT_REFERRALS, referral_rows)
-    connection.execute(
-        _INSERT_OUTBOX,
-        [
-            sealed_outbox_row(
-                row,
-                hotline_id=call.party_id,
-                document=submission.document,
-                encryption_key=snapshot.contact_points[
-                    row["contact_point_id"]
-                ].encryption_key,
-                now=now,
-            )
-            for row in referral_rows
-        ],
+    outbox_rows = [
+        sealed_outbox_row(
+            row,
+            hotline_id=call.party_id,
+            document=submission.document,
+            encryption_key=snapshot.contact_points[
+                row["contact_point_id"]
+            ].encryption_key,
+            now=now,
+        )
+        for row in referral_rows
+    ]
+
+    return Filing(
+        case=case_row,
+        referrals=referral_rows,
+        outbox=outbox_rows,
+        audit=_audit_rows(call, case_row, referral_rows, decision, now),
     )
-    connection.execute(
-        _INSERT_AUDIT, _audit_rows(call, case_row, referral_rows, decision, now)
+
+
+def _file_in_one_statement(
+    engine: Engine, submission: Submission, rows: Filing
+) -> Outcome:
+    call = submission.call
+    parameters = filing.parameters(
+        case=rows.case,
+        token_jti=call.jti,
+        token_expires_at=call.expires_at,
+        referrals=rows.referrals,
+        outbox=rows.outbox,
+        audit=rows.audit,
     )
+    # One statement is atomic on its own: no BEGIN and COMMIT round trips.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        try:
+            case_id, claimed = connection.exec_driver_sql(
+                filing.FILE_REPORT, parameters
+            ).one()
+        except IntegrityError as error:
+            if filing.violated_constraint(error) == filing.REPLAY_CONSTRAINT:
+                raise refuse_replay() from None
+            raise
+        if case_id is not None:
+            return Outcome(case_view(rows.case, rows.referrals), created=True)
 
-    return Outcome(case_view(case_row, referral_rows), created=True)
+        return _filed_before(connection, submission, claimed=claimed)
 
 
-def _filed_before(connection: Connection, submission: Submission) -> Outcome:
+def _file_statement_by_statement(
+    engine: Engine, submission: Submission, rows: Filing
+) -> Outcome:
+    with engine.begin() as connection:
+        claim_token(connection, submission.call)
+        inserted = connection.execute(
+            _INSERT_NEW_CASE[connection.dialect.name], rows.case
+        ).first()
+        if inserted is None:
+            return _filed_before(connection, submission, claimed=True)
+        connection.execute(_INSERT_REFERRALS, rows.referrals)
+        connection.execute(_INSERT_OUTBOX, rows.outbox)
+        connection.execute(_INSERT_AUDIT, rows.audit)
+
+        return Outcome(case_view(rows.case, rows.referrals), created=True)
+
+
+def _filed_before(
+    connection: Connection, submission: Submission, *, claimed: bool
+) -> Outcome:
     existing = find_case(
         connection, submission.call.party_id, submission.report["reference"]
     )
@@ -125,6 +205,10 @@ def _filed_before(connection: Connection, submission: Submission) -> Outcome:
             "This reference was filed before with another body.",
             slug="reference-conflict",
         )
+    if not claimed:
+        # The earlier filing committed while this call's statement ran, too
+        # late for the statement to see it: claim the token now.
+        claim_token(connection, submission.call)
 
     return Outcome(read_case(connection, existing), created=False)
 

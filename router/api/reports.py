@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask import g, request, url_for
 from flask_smorest import Blueprint
-from sqlalchemy.exc import IntegrityError
 
 from contracts.referrals import CaseListQuerySchema, CaseListSchema, CaseSchema
 from contracts.reports import ReportSchema
@@ -83,34 +82,20 @@ def file_report(report: dict):
         document=request.get_json(),
         body_sha256=body_digest(request.get_data(cache=True)),
     )
-    outcome = _submit(ctx, submission)
+    outcome = submit_report(
+        ctx.engine,
+        submission,
+        decide=ctx.routing.decide,
+        snapshot=ctx.directory.current(),
+        now=ctx.clock.now(),
+        reminder_after=ctx.settings.reminder_after,
+        content_keys=ctx.content_keys,
+    )
     bind_case(outcome.case["case_id"])
     status = 201 if outcome.created else 200
     location = url_for("reports.follow_report", reference=report["reference"])
 
     return outcome.case, status, {"Location": location}
-
-
-def _submit(ctx, submission: Submission):
-    try:
-        return _submit_once(ctx, submission)
-    except IntegrityError:
-        # Another request filed the same reference a moment ago: a second
-        # attempt finds its case and answers as for any resubmission.
-        return _submit_once(ctx, submission)
-
-
-def _submit_once(ctx, submission: Submission):
-    with ctx.engine.begin() as connection:
-        return submit_report(
-            connection,
-            submission,
-            decide=ctx.routing.decide,
-            snapshot=ctx.directory.current(),
-            now=ctx.clock.now(),
-            reminder_after=ctx.settings.reminder_after,
-            content_keys=ctx.content_keys,
-        )
 
 
 @blueprint.route("/<reference>", methods=["GET"])

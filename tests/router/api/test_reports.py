@@ -8,7 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from contracts.signed_calls import new_signing_key
-from router.persistence.tables import audit_entries, cases, outbox, referrals
+from router.persistence.tables import (
+    audit_entries,
+    cases,
+    outbox,
+    referrals,
+    seen_tokens,
+)
 from tests.factories import SYNTHETIC, a_report
 
 HOTLINE = "hl-at-demo"
@@ -90,6 +96,68 @@ def test_the_same_reference_with_another_body_conflicts(caller, services):
 
     assert_problem(response, 409, "reference-conflict")
     assert count(services, cases) == 1
+
+
+def test_a_refused_resubmission_leaves_its_token_unspent(caller, services):
+    """A 409 files nothing and claims nothing: the same call is refused alike."""
+    caller.file(HOTLINE, a_report())
+    body = json.dumps(a_report(category="grooming")).encode()
+    token = caller.token(HOTLINE, "POST", "/v1/reports", body)
+
+    first = caller.send(HOTLINE, "POST", "/v1/reports", body=body, token=token)
+    again = caller.send(HOTLINE, "POST", "/v1/reports", body=body, token=token)
+
+    assert_problem(first, 409, "reference-conflict")
+    assert_problem(again, 409, "reference-conflict")
+    assert count(services, seen_tokens) == 1
+
+
+def test_an_accepted_resubmission_spends_its_token(caller, services):
+    """A resubmission answered 200 is a call like any other: its token is used."""
+    caller.file(HOTLINE, a_report())
+    body = json.dumps(a_report()).encode()
+    token = caller.token(HOTLINE, "POST", "/v1/reports", body)
+
+    first = caller.send(HOTLINE, "POST", "/v1/reports", body=body, token=token)
+    replay = caller.send(HOTLINE, "POST", "/v1/reports", body=body, token=token)
+
+    assert first.status_code == 200
+    assert_problem(replay, 401, "token-replayed")
+    assert count(services, seen_tokens) == 2
+
+
+def test_a_filed_case_is_written_whole(caller, services):
+    """The case, a referral, a sealed outbox row and an audit entry each, and the
+    token, all written by the one filing, with the times it was routed at."""
+    case = caller.file(HOTLINE, a_report()).get_json()
+    with services.engine.connect() as connection:
+        rows = connection.execute(
+            select(referrals.c.id, referrals.c.state, referrals.c.routed_at)
+        ).all()
+        payloads = connection.execute(
+            select(outbox.c.referral_id, outbox.c.payload, outbox.c.created_at)
+        ).all()
+        actions = connection.execute(
+            select(audit_entries.c.action, audit_entries.c.referral_id)
+        ).all()
+    routed_at = caller.clock.now()
+
+    assert {row.id for row in rows} == {r["id"] for r in case["referrals"]}
+    assert {row.state for row in rows} == {"routed"}
+    assert {row.routed_at for row in rows} == {routed_at}
+    assert {row.referral_id for row in payloads} == {row.id for row in rows}
+    for row in payloads:
+        message = json.loads(row.payload)
+        assert message["referral_id"] == row.referral_id
+        assert message["case_id"] == case["case_id"]
+        assert row.created_at == routed_at
+    assert sorted(action for action, _ in actions) == sorted(
+        ["case_filed"] + ["referral_routed"] * len(rows)
+    )
+    assert {ref for action, ref in actions if action == "referral_routed"} == {
+        row.id for row in rows
+    }
+    assert count(services, seen_tokens) == 1
 
 
 def test_another_hotline_may_use_the_same_reference(caller, services):
