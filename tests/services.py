@@ -77,8 +77,7 @@ def delete_rabbitmq_topology(
 
     topology = Topology(prefix, retry_delays)
     queues = [topology.contact_point_queue(point) for point in contact_point_ids]
-    queues += [topology.parked_queue, topology.unroutable_queue]
-    queues += [tier.queue for tier in topology.retry_tiers]
+    queues += topology.fixed_queues()
     exchanges = [topology.referrals, topology.parked, topology.unroutable]
     exchanges += [tier.exchange for tier in topology.retry_tiers]
     with Connection(RABBITMQ_URL) as connection:

@@ -116,25 +116,37 @@ def broker_definitions(directory_file: Path | None) -> None:
 
 @broker.command("replay-parked")
 def broker_replay_parked() -> None:
-    """Send every parked referral to its contact point again."""
+    """Send every parked (and unroutable) referral to its contact point again.
+
+    Messages for a contact point the directory does not know stay where they
+    are, and are counted as kept."""
     from router.clock import SystemClock
-    from router.delivery.parked import replay_parked
+    from router.delivery.parked import replay_parked_messages
     from router.persistence.db import create_database_engine
 
     settings = current_settings()
     engine = create_database_engine(settings.database_url)
-    count = replay_parked(settings, engine, SystemClock())
-    click.echo(f"replayed {count} parked referrals")
+    replay = replay_parked_messages(settings, engine, SystemClock())
+    click.echo(f"replayed {replay.replayed} parked referrals")
+    if replay.kept:
+        click.echo(
+            f"kept {replay.kept} in place: unreadable, or for a contact point "
+            "the directory does not know (see the error log)"
+        )
 
 
 @broker.command("status")
 def broker_status() -> None:
-    """Print the outbox backlog, delivery statuses and parked messages."""
+    """Print the outbox backlog, delivery statuses and parked messages.
+
+    Each parked referral is marked `unroutable` when no queue took its
+    message; the unroutable count is of those."""
     from router.clock import SystemClock
     from router.delivery.parked import (
         delivery_counts,
         holding_depths,
         parked_referrals,
+        unroutable_referrals,
     )
     from router.delivery.relay import backlog
     from router.persistence.db import create_database_engine
@@ -146,10 +158,14 @@ def broker_status() -> None:
     click.echo(f"{'outbox oldest age (s)':<32} {waiting['oldest_age_seconds']:.1f}")
     for status, count in delivery_counts(engine).items():
         click.echo(f"{'referrals ' + status:<32} {count}")
+    with engine.connect() as connection:
+        unroutable = dict(unroutable_referrals(connection))
+    click.echo(f"{'referrals parked, unroutable':<32} {len(unroutable)}")
     for queue, depth in holding_depths(settings).items():
         click.echo(f"{'queue ' + queue:<32} {depth}")
     for referral_id, contact_point_id in parked_referrals(engine):
-        click.echo(f"parked  {referral_id}  {contact_point_id}")
+        cause = "unroutable" if referral_id in unroutable else "undeliverable"
+        click.echo(f"parked  {referral_id}  {contact_point_id}  {cause}")
 
 
 def _topology(settings):

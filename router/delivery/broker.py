@@ -6,7 +6,10 @@ embedded mode, where relay and workers are threads of one process.
 Topology, all durable, all quorum queues, declared by `Topology` and exported
 as RabbitMQ definitions by `router.delivery.definitions`:
 - `<prefix>.referrals`, a direct exchange keyed by contact point id, whose
-  alternate exchange `<prefix>.unroutable` parks what no queue is bound for;
+  alternate exchange `<prefix>.unroutable` parks what no queue is bound for
+  in the queue of that name; a second queue on it, `<prefix>.unroutable.alerts`,
+  gets a copy of each, which the worker consumes to raise the alert while the
+  message itself waits for `broker replay-parked`;
 - one queue per contact point, `<prefix>.referrals.<contact point id>`, with
   an explicit delivery limit and at-least-once dead-lettering to
   `<prefix>.parked` (explicit, so that RabbitMQ 3.10 and 4.x behave alike);
@@ -17,6 +20,7 @@ as RabbitMQ definitions by `router.delivery.definitions`:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,10 +41,17 @@ _RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 2.0,
 }
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _AT_LEAST_ONCE = {
     "x-dead-letter-strategy": "at-least-once",
     "x-overflow": "reject-publish",
 }
+
+
+def looks_like_id(value: object) -> bool:
+    """Whether a value read from a message may be logged as an id: the
+    router's ids are short and plain, and anything else stays out of logs."""
+    return isinstance(value, str) and _ID.match(value) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +78,14 @@ class Topology:
         )
         self.parked_queue = self._holding_queue(self.parked)
         self.unroutable_queue = self._holding_queue(self.unroutable)
+        self.unroutable_alerts_queue = self._holding_queue(
+            self.unroutable, f"{self.unroutable.name}.alerts"
+        )
         self.retry_tiers = tuple(self._retry_tier(delay) for delay in retry_delays)
 
-    def _holding_queue(self, exchange: Exchange) -> Queue:
+    def _holding_queue(self, exchange: Exchange, name: str | None = None) -> Queue:
         return Queue(
-            exchange.name,
+            name or exchange.name,
             exchange=exchange,
             durable=True,
             queue_arguments={
@@ -123,11 +137,23 @@ class Topology:
         return "^" + name.replace(".", r"\.") + "$"
 
     def holding_queues(self) -> tuple[Queue, ...]:
+        """The queues where parked messages wait to be replayed."""
         return (self.parked_queue, self.unroutable_queue)
 
+    def fixed_queues(self) -> tuple[Queue, ...]:
+        """Every queue that is not a contact point's: holding, alerts, retries."""
+        return (
+            *self.holding_queues(),
+            self.unroutable_alerts_queue,
+            *(tier.queue for tier in self.retry_tiers),
+        )
+
     def declare_holding(self, channel) -> None:
-        """Declare the parked and unroutable queues and every retry tier."""
-        queues = [*self.holding_queues(), *(tier.queue for tier in self.retry_tiers)]
+        """Declare the holding and alert queues and every retry tier.
+
+        The alerts queue exists before anything is published, so that no
+        unroutable message passes without its copy."""
+        queues = self.fixed_queues()
         for queue in queues:
             queue.bind(channel).declare()
 

@@ -31,8 +31,7 @@ def definitions(
     """The RabbitMQ definitions document of one router and its contact points."""
     points = sorted(set(contact_point_ids))
     queues = [
-        *topology.holding_queues(),
-        *(tier.queue for tier in topology.retry_tiers),
+        *topology.fixed_queues(),
         *(topology.contact_point_queue(point) for point in points),
     ]
     exchanges = [

@@ -9,6 +9,12 @@ the last tier, or on a `PermanentFailure`, the message is rejected without
 requeue and the broker dead-letters it to the parked queue. Parking raises
 an alert: a `delivery_parked` log line and an audit entry, never content.
 
+On RabbitMQ the worker also reads `<prefix>.unroutable.alerts`, the copy of
+every message that no contact point's queue was bound for: it raises the same
+alert as parking (a `delivery_unroutable` error log line with ids only, an
+audit entry, the referral's delivery status `parked`) while the message itself
+waits in `<prefix>.unroutable` for `broker replay-parked`.
+
 On the in-process transport, which knows no TTL and no dead-lettering, the
 channel retries in process (`WEBHOOK_ATTEMPTS`) and a parked referral is only
 recorded; `broker replay-parked` republishes it from the outbox.
@@ -27,7 +33,12 @@ from connectors.base import Channel, Delivery
 from connectors.email_notice import EmailNoticeChannel
 from connectors.webhook import WebhookChannel
 from router.config import Settings
-from router.delivery.broker import ATTEMPTS_HEADER, connect, topology_for
+from router.delivery.broker import (
+    ATTEMPTS_HEADER,
+    connect,
+    looks_like_id,
+    topology_for,
+)
 from router.errors import PermanentFailure, RetryLater
 from router.logs import bind_referral
 from router.persistence.tables import audit_entries, referrals
@@ -110,11 +121,14 @@ class ConnectorWorker(ConsumerMixin):
         services,
         channels: dict[str, Channel],
         retries: RetryScheduler | None = None,
+        *,
+        watch_unroutable: bool = False,
     ):
         self.connection = connection
         self._services = services
         self._channels = channels
         self._retries = retries
+        self._watch_unroutable = watch_unroutable
         self._topology = topology_for(services.settings)
         self._consumer = None
 
@@ -126,8 +140,17 @@ class ConnectorWorker(ConsumerMixin):
             accept=["application/json"],
             prefetch_count=10,
         )
+        consumers = [self._consumer]
+        if self._watch_unroutable:
+            consumers.append(
+                Consumer(
+                    queues=[self._topology.unroutable_alerts_queue],
+                    on_message=self.on_unroutable,
+                    prefetch_count=10,
+                )
+            )
 
-        return [self._consumer]
+        return consumers
 
     def on_iteration(self) -> None:
         """Start consuming the queues of contact points added since the start.
@@ -175,6 +198,37 @@ class ConnectorWorker(ConsumerMixin):
 
         self._record(delivery, "referral_delivered", channel=channel.name)
         log.info("referral_delivered", channel=channel.name)
+        message.ack()
+
+    def on_unroutable(self, message) -> None:
+        """A copy of a message no queue took: alert, as for a parked one.
+
+        The message itself stays in the unroutable queue; this copy is only
+        the alarm, acknowledged once the alert is recorded."""
+        body = message.body
+        body = body.encode() if isinstance(body, str) else bytes(body)
+        try:
+            parsed = json.loads(body)
+            referral_id = parsed["referral_id"]
+            contact_point_id = parsed["contact_point_id"]
+            if not (looks_like_id(referral_id) and looks_like_id(contact_point_id)):
+                raise ValueError("not an id")
+        except (ValueError, KeyError, TypeError) as error:
+            log.error("delivery_unroutable_unreadable", error_type=type(error).__name__)
+            message.ack()
+            return
+
+        bind_referral(referral_id)
+        queue = self._topology.unroutable_queue.name
+        delivery = Delivery(referral_id, contact_point_id, None, b"")
+        self._record(
+            delivery,
+            "delivery_unroutable",
+            status="parked",
+            contact_point_id=contact_point_id,
+            queue=queue,
+        )
+        log.error("delivery_unroutable", contact_point_id=contact_point_id, queue=queue)
         message.ack()
 
     def _retry_or_park(self, delivery, message, channel_name, reason) -> None:
@@ -287,7 +341,13 @@ def build_worker(services) -> ConnectorWorker:
         channels["pull"] = email
     retries = None if in_process else RetryScheduler(settings)
 
-    return ConnectorWorker(Connection(settings.broker_url), services, channels, retries)
+    return ConnectorWorker(
+        Connection(settings.broker_url),
+        services,
+        channels,
+        retries,
+        watch_unroutable=not in_process,
+    )
 
 
 def email_channel(settings: Settings) -> EmailNoticeChannel | None:
