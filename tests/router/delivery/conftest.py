@@ -7,18 +7,21 @@ Every report and party here is synthetic.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import time
 import uuid
 from collections import defaultdict, deque
 
 import pytest
+from click.testing import CliRunner
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from connectors.inbox import Inbox
 from connectors.webhook_receiver import ReceivingParty, create_receiver_app
 from router.auth import PartyKey
+from router.cli import main
 from router.config import load_settings
 from router.delivery.broker import Publisher
 from router.delivery.relay import relay_once
@@ -71,6 +74,20 @@ def broker_environment(settings) -> dict[str, str]:
         "RETRY_DELAYS": ",".join(str(delay) for delay in settings.retry_delays),
         "PUBLIC_BASE_URL": settings.public_base_url,
     }
+
+
+def run_cli(settings, *arguments: str):
+    """Run `referral-router ARGUMENTS` in process against the test's router
+    and broker, keeping the test's own log handlers afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return CliRunner().invoke(
+            main, list(arguments), env=broker_environment(settings)
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 class ScriptedReceiver:

@@ -9,39 +9,22 @@ unknown: then no queue is declared for it and the message stays.
 from __future__ import annotations
 
 import json
-import logging
 
 import pika
 import pytest
-from click.testing import CliRunner
 from kombu import Connection
 from pika.exceptions import ChannelClosedByBroker
 from sqlalchemy import select
 
-from router.cli import main
 from router.delivery.broker import topology_for
 from router.delivery.parked import holding_depths
 from router.persistence.tables import audit_entries, outbox, referrals
 from tests.e2e.conftest import wait_for
 from tests.factories import a_report
-from tests.router.delivery.conftest import broker_environment
+from tests.router.delivery.conftest import run_cli
 from tests.services import RABBITMQ_URL
 
 LOGGED_KEYS = {"event", "level", "timestamp", "referral_id", "contact_point_id"}
-
-
-def invoke(settings, *arguments: str):
-    """Run `referral-router ARGUMENTS` against the test's router and broker,
-    keeping the test's own log handlers afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        return CliRunner().invoke(
-            main, list(arguments), env=broker_environment(settings)
-        )
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def first_outbox_row(caller, services, reference: str):
@@ -121,7 +104,7 @@ def test_an_unroutable_message_raises_the_alert_and_a_replay_delivers_it(
     # The alert's copy is consumed; the message itself waits.
     assert holding_depths(settings)[unroutable_queue] == 1
 
-    status = invoke(settings, "broker", "status")
+    status = run_cli(settings, "broker", "status")
 
     assert status.exit_code == 0, status.output
     assert f"{'queue ' + unroutable_queue:<32} 1" in status.output
@@ -131,7 +114,7 @@ def test_an_unroutable_message_raises_the_alert_and_a_replay_delivers_it(
         in status.output.splitlines()
     )
 
-    replay = invoke(settings, "broker", "replay-parked")
+    replay = run_cli(settings, "broker", "replay-parked")
 
     assert replay.exit_code == 0, replay.output
     assert replay.output.splitlines()[0] == "replayed 1 parked referrals"
@@ -139,7 +122,7 @@ def test_an_unroutable_message_raises_the_alert_and_a_replay_delivers_it(
     assert holding_depths(settings)[unroutable_queue] == 0
     stored = receiver.inbox_root / row.contact_point_id / f"{row.referral_id}.json"
     assert stored.exists()
-    after = invoke(settings, "broker", "status")
+    after = run_cli(settings, "broker", "status")
     assert f"{'referrals parked, unroutable':<32} 0" in after.output
 
 
@@ -159,7 +142,7 @@ def test_a_replay_declares_no_queue_for_an_unknown_contact_point(
         a["contact_point_id"] for a in log_lines(json_logs, "delivery_unroutable")
     ] == ["cp-nowhere"]
 
-    replay = invoke(settings, "broker", "replay-parked")
+    replay = run_cli(settings, "broker", "replay-parked")
 
     assert replay.exit_code == 0, replay.output
     lines = replay.output.splitlines()
