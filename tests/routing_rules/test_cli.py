@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -22,13 +23,79 @@ REPORT = {
 }
 
 
+# Every gap of the test rule set, as `rules check` lists them: the synthetic
+# rule set and directory under tests/routing_rules/ruleset make each of these.
+TEST_RULESET_GAPS = [
+    "  DE support: no contact point; goes to cp-coordinators",
+    "  FR support: no contact point; goes to cp-coordinators",
+    "  GB support: no contact point; goes to cp-coordinators",
+    "  KH lead: contact point cp-kh-police is suspended; goes to cp-asia-bureau",
+    "  KH informed: contact point cp-kh-police is suspended; goes to cp-asia-bureau",
+    "  KH support: no contact point; goes to cp-asia-bureau",
+    "  LA lead: no contact point; goes to cp-asia-bureau",
+    "  LA informed: no contact point; goes to cp-asia-bureau",
+    "  LA support: no contact point; goes to cp-asia-bureau",
+    "  MM lead: embargoed (synthetic test embargo: referral would endanger the "
+    "victim); goes to cp-asia-bureau",
+    "  MM informed: embargoed (synthetic test embargo: referral would endanger the "
+    "victim); goes to cp-asia-bureau",
+    "  MM support: embargoed (synthetic test embargo: referral would endanger the "
+    "victim); goes to cp-asia-bureau",
+    "  NL support: no contact point; goes to cp-coordinators",
+    "  NO support: no contact point; goes to cp-coordinators",
+    "  PH support: no contact point; goes to cp-coordinators",
+]
+
+
+def _check(folder):
+    arguments = ["check", "--rules", str(folder)]
+    arguments += ["--directory", str(folder / "directory.yaml")]
+
+    return CliRunner().invoke(rules, arguments)
+
+
 def test_check_prints_version_and_gaps():
-    """`rules check` on the demo prints the version and the gaps."""
+    """`rules check` on the demo prints the version and lists as many gaps as it
+    counts, the suspended Cambodian police among them."""
     result = CliRunner().invoke(rules, ["check"])
 
-    assert result.exit_code == 0
-    assert result.output.startswith("rule set 2026.12.0+sha256:")
-    assert "gaps" in result.output
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("rule set 2026.12.0+sha256:")
+    counted = re.fullmatch(r"(\d+) gaps \(country role: problem; goes to\):", lines[1])
+    assert counted, lines[1]
+    assert len(lines) - 2 == int(counted[1]) > 0
+    assert (
+        "  KH lead: contact point cp-kh-police is suspended; goes to cp-asean-bureau"
+        in lines
+    )
+
+
+def test_check_lists_exactly_the_gaps_of_the_test_rule_set():
+    """Every gap the test rule set has is listed, in order, and nothing else."""
+    result = _check(RULESET)
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert re.fullmatch(
+        r"rule set 1\.0\.0\+sha256:[0-9a-f]{12}: 6 rules, 10 countries", lines[0]
+    )
+    assert lines[1:] == [
+        "15 gaps (country role: problem; goes to):",
+        *TEST_RULESET_GAPS,
+    ]
+
+
+def test_check_says_no_gaps_only_when_there_are_none(rules_copy):
+    """A rule set whose only country has every role covered says "no gaps"."""
+    for path in (rules_copy / "jurisdictions").glob("*.yaml"):
+        if path.name != "th.yaml":
+            path.unlink()
+
+    result = _check(rules_copy)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == ["no gaps"]
 
 
 def test_check_fails_with_located_message_on_bad_file(rules_copy):

@@ -87,6 +87,48 @@ def test_refuses_unknown_contact_point_for_role(rules_copy, directory):
     ) in message
 
 
+# file under the rule set, text in it, its replacement, the one problem
+# reported: "<file>: [rule '<rule>': ]field '<field>': <message>".
+LOCATED_REFUSALS = [
+    (
+        "jurisdictions/th.yaml",
+        "fallback: cp-asia-bureau",
+        "fallback: cp-th-missing",
+        "field 'fallback': unknown contact point 'cp-th-missing'",
+    ),
+    (
+        "jurisdictions/mm.yaml",
+        "refer_instead: cp-asia-bureau",
+        "refer_instead: cp-mm-missing",
+        "field 'embargo.refer_instead': unknown contact point 'cp-mm-missing'",
+    ),
+    (
+        "jurisdictions/ph.yaml",
+        "victim_country: PH",
+        "victim_contry: PH",
+        "rule 'ph-online-unit-2026': field 'when.victim_contry': Unknown field.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected"),
+    LOCATED_REFUSALS,
+    ids=["unknown-fallback", "unknown-embargo-replacement", "misspelt-condition"],
+)
+def test_refuses_with_located_message(rules_copy, directory, name, old, new, expected):
+    """A bad reference or key is refused with its file, rule and field, alone."""
+    path = rules_copy / name
+    _edit(path, old, new)
+
+    with pytest.raises(RuleSetError) as caught:
+        load_rule_set(rules_copy, directory)
+
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{path}: {expected}"
+    ]
+
+
 def test_refuses_contact_point_of_another_country(rules_copy, directory):
     """A jurisdiction cannot name another country's police as its own."""
     path = rules_copy / "jurisdictions" / "nl.yaml"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from router.persistence.tables import cases
+from router.persistence.tables import (
+    audit_entries,
+    cases,
+    metadata,
+    outbox,
+    referrals,
+    seen_tokens,
+)
 from tests.factories import a_report
 from tests.router.api.test_reports import HOTLINE, assert_problem
 
@@ -26,6 +33,36 @@ def test_a_hotline_sees_the_decision_and_why(caller, services):
     assert explanation["rule_set_version"].startswith("2026")
     with services.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(cases)).scalar() == 0
+
+
+def _row_counts(services) -> dict[str, int]:
+    with services.engine.connect() as connection:
+        return {
+            table.name: connection.execute(
+                select(func.count()).select_from(table)
+            ).scalar()
+            for table in metadata.sorted_tables
+        }
+
+
+def test_explaining_stores_nothing_but_the_token_replay_record(caller, services):
+    """No case, referral, outbox message or audit entry is written, nor anything
+    else: only the call's token is remembered against replay."""
+    before = _row_counts(services)
+
+    response = explain(caller, HOTLINE, a_report())
+
+    assert response.status_code == 200
+    after = _row_counts(services)
+    for table in (cases, referrals, outbox, audit_entries):
+        assert after[table.name] == 0, table.name
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {seen_tokens.name}
+    assert after[seen_tokens.name] == before[seen_tokens.name] + 1
+    with services.engine.connect() as connection:
+        token = connection.execute(select(seen_tokens)).one()
+    assert set(token._mapping) == {"issuer", "jti", "expires_at"}
+    assert token.issuer == HOTLINE
 
 
 def test_the_coordinators_may_ask_too(caller):
