@@ -52,6 +52,33 @@ def test_a_webhook_answering_500_then_200_gets_the_referral_once(
         assert stored(receiver, referral)
 
 
+def test_a_webhook_that_times_out_is_retried_through_a_tier_then_delivered(
+    caller, services, settings, receiver, worker, relay
+):
+    """The first call outlasts `WEBHOOK_TIMEOUT`: the referral goes through a
+    retry tier, the second call lands, and the receiver, which handled both,
+    stores it once."""
+    routed = file_report(caller, "TIMEOUT-0001")
+    slow = routed[0]
+    receiver.slow(slow["id"], settings.webhook_timeout + 1.0)
+
+    relay()
+    wait_for(lambda: set(delivery_statuses(services).values()) == {"delivered"})
+    wait_for(lambda: len(receiver.calls[slow["id"]]) == 2)
+
+    assert receiver.slowed[slow["id"]] == 1
+    query = select(audit_entries.c.detail).where(
+        audit_entries.c.action == "delivery_retrying",
+        audit_entries.c.referral_id == slow["id"],
+    )
+    with services.engine.connect() as connection:
+        retried = [json.loads(d) for d in connection.execute(query).scalars()]
+    assert [(r["attempt"], r["reason"]) for r in retried] == [(1, "ReadTimeout")]
+    assert audit_actions(services, "delivery_retrying") == [slow["id"]]
+    inbox = receiver.inbox_root / slow["contact_point_id"]
+    assert sorted(inbox.glob("*.json")) == [inbox / f"{slow['id']}.json"]
+
+
 def test_a_retry_is_audited_with_its_attempt(caller, services, receiver, worker, relay):
     """Each trip through a retry tier leaves an audit entry, without content."""
     routed = file_report(caller, "RETRY-0002")
