@@ -66,7 +66,7 @@ _UNROUTABLE_NOW = (
         .where(
             ~exists()
             .where(_replayed.c.action == "delivery_replayed")
-            .where(_replayed.c.referral_id == referrals.c.id)
+            .where(_replayed.c.referral_id == _unroutable.c.referral_id)
             .where(_replayed.c.id > _unroutable.c.id)
         )
     )
