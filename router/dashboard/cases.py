@@ -18,6 +18,7 @@ _REFERRALS = (
         referrals.c.contact_point_id,
         referrals.c.role,
         referrals.c.state,
+        referrals.c.delivery_status,
         referrals.c.routed_at,
         referrals.c.ack_due_at,
         referrals.c.acknowledged_at,

@@ -24,9 +24,9 @@ from sqlalchemy import (
     select,
 )
 
+from router.delivery.parked import unroutable_referrals
 from router.lifecycle import AWAITING_ACKNOWLEDGEMENT
 from router.persistence.tables import (
-    audit_entries,
     cases,
     contact_points,
     hotlines,
@@ -179,46 +179,44 @@ class DeliveryHealth:
     outbox_waiting: int
     outbox_oldest_age_seconds: float
     awaiting_delivery: int
-    parked_entries: int
+    # Parked now (a replay puts a referral back to queued), and of those the
+    # ones whose message no queue took.
+    parked_now: int
+    unroutable_now: int
     by_status: dict[str, int] = field(default_factory=dict)
 
 
-# The delivery work adds referrals.delivery_status; until it lands the page
-# falls back on the outbox and the audit log.
-DELIVERY_STATUSES = ("queued", "retrying", "parked")
+# Shown one by one; `parked` has its own row with the unroutable ones.
+DELIVERY_STATUSES = ("queued", "retrying")
 
 
 def delivery_health(connection: Connection, backlog: dict) -> DeliveryHealth:
-    """Queue depth, retrying and parked messages."""
+    """Queue depth, and the referrals queued, retrying and parked now.
+
+    The statuses are counted through the partial index on undelivered ones;
+    unroutable referrals are few, found through the audit log's action index.
+    """
     awaiting = connection.execute(
         select(func.count())
         .select_from(referrals)
         .where(referrals.c.state.in_(AWAITING_ACKNOWLEDGEMENT))
         .where(referrals.c.state == "routed")
     ).scalar_one()
-    parked = connection.execute(
-        select(func.count())
-        .select_from(audit_entries)
-        .where(audit_entries.c.action == "delivery_parked")
-    ).scalar_one()
-    by_status: dict[str, int] = {}
-    status = referrals.c.get("delivery_status")
-    if status is not None:
-        by_status = {name: 0 for name in DELIVERY_STATUSES}
-        by_status.update(
-            connection.execute(
-                select(status, func.count())
-                .where(status != "delivered")
-                .group_by(status)
-            ).all()
-        )
+    status = referrals.c.delivery_status
+    counts = dict(
+        connection.execute(
+            select(status, func.count()).where(status != "delivered").group_by(status)
+        ).all()
+    )
+    unroutable = len(unroutable_referrals(connection))
 
     return DeliveryHealth(
         outbox_waiting=backlog["waiting"],
         outbox_oldest_age_seconds=backlog["oldest_age_seconds"],
         awaiting_delivery=awaiting,
-        parked_entries=parked,
-        by_status=by_status,
+        parked_now=counts.get("parked", 0),
+        unroutable_now=unroutable,
+        by_status={name: counts.get(name, 0) for name in DELIVERY_STATUSES},
     )
 
 

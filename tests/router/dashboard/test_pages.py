@@ -18,7 +18,7 @@ from router.persistence.tables import (
     referrals,
 )
 from tests.dashboard_helpers import csrf_token, expected_for, seed_referrals
-from tests.factories import SYNTHETIC, a_single_referral_report
+from tests.factories import SYNTHETIC, a_report, a_single_referral_report
 
 PAGES = (
     "/dashboard/",
@@ -199,16 +199,48 @@ def test_the_rule_sets_page_marks_the_live_version(dashboard, services, caller, 
     assert re.search(rf'data-key="{re.escape(live)}">.*?data-value="5"', page, re.S)
 
 
-def test_delivery_health_shows_the_backlog_and_parked_messages(
-    dashboard, services, caller, clock
-):
-    """The outbox backlog and the parked deliveries come from the database."""
-    seed_referrals(caller, clock)
+def set_delivery_status(services, referral_id: str, status: str) -> None:
+    with services.engine.begin() as connection:
+        connection.execute(
+            update(referrals)
+            .where(referrals.c.id == referral_id)
+            .values(delivery_status=status)
+        )
+
+
+def audit(services, clock, action: str, referral_id: str) -> None:
     with services.engine.begin() as connection:
         connection.execute(
             insert(audit_entries),
-            {"at": clock.now(), "actor": "worker", "action": "delivery_parked"},
+            {
+                "at": clock.now(),
+                "actor": "router",
+                "action": action,
+                "referral_id": referral_id,
+            },
         )
+
+
+def test_delivery_health_shows_the_backlog_and_what_is_parked_now(
+    dashboard, services, caller, clock
+):
+    """The backlog, and the referrals parked now: one whose message was
+    unroutable, one whose destination failed, and one unroutable, replayed,
+    then parked because its destination failed, which counts as the latter."""
+    leads = seed_referrals(caller, clock)
+    unroutable, failed, replayed, retrying = (
+        leads[reference]["id"] for reference in ("DASH-1", "DASH-2", "DASH-3", "DASH-4")
+    )
+    audit(services, clock, "delivery_unroutable", unroutable)
+    set_delivery_status(services, unroutable, "parked")
+    audit(services, clock, "delivery_parked", failed)
+    set_delivery_status(services, failed, "parked")
+    audit(services, clock, "delivery_unroutable", replayed)
+    audit(services, clock, "delivery_replayed", replayed)
+    audit(services, clock, "delivery_parked", replayed)
+    set_delivery_status(services, replayed, "parked")
+    set_delivery_status(services, retrying, "retrying")
+    with services.engine.connect() as connection:
         # Nothing relays in these tests: every referral's message still waits.
         waiting = connection.execute(
             select(func.count()).select_from(referrals)
@@ -217,7 +249,67 @@ def test_delivery_health_shows_the_backlog_and_parked_messages(
     page = dashboard.get("/dashboard/delivery").get_data(as_text=True)
 
     assert f'data-field="outbox_waiting" data-value="{waiting}"' in page
-    assert 'data-field="parked_entries" data-value="1"' in page
+    assert 'data-field="parked_now" data-value="3"' in page
+    assert 'data-field="unroutable_now" data-value="1"' in page
+    assert 'data-field="status-retrying" data-value="1"' in page
+    assert f'data-field="status-queued" data-value="{waiting - 4}"' in page
+
+
+def referral_cells(page: str, referral_id: str) -> dict[str, tuple[str, str]]:
+    """The (value, shown text) of each field of one referral's row."""
+    row = re.search(
+        rf'<tr data-referral="{re.escape(referral_id)}">(.*?)</tr>', page, re.S
+    )
+    cells = re.findall(
+        r'<td data-field="(\w+)" data-value="([^"]*)">([^<]*)</td>', row.group(1)
+    )
+
+    return {field: (value, shown) for field, value, shown in cells}
+
+
+def test_the_case_page_shows_each_referrals_delivery_status(
+    dashboard, services, caller, clock
+):
+    """Beside its lifecycle state, each referral shows how delivery stands."""
+    case = caller.file("hl-at-demo", a_report("DELIVERY-1")).get_json()
+    ids = [referral["id"] for referral in case["referrals"]]
+    assert len(ids) >= 4
+    wanted = dict(zip(ids, ("delivered", "retrying", "parked", "queued"), strict=False))
+    for referral_id, status in wanted.items():
+        set_delivery_status(services, referral_id, status)
+
+    page = dashboard.get(
+        f"/dashboard/cases/{case['referrals'][0]['case_id']}"
+    ).get_data(as_text=True)
+
+    shown = {
+        "delivered": "Delivered",
+        "retrying": "Retrying",
+        "parked": "Parked",
+        "queued": "Queued",
+    }
+    for referral_id, status in wanted.items():
+        cells = referral_cells(page, referral_id)
+        assert cells["delivery_status"] == (status, shown[status])
+        assert cells["state"][0] == "routed"
+    assert '<th scope="col">Delivery</th>' in page
+
+
+def test_the_case_page_names_delivery_statuses_in_the_readers_language(
+    dashboard, services, caller
+):
+    """The column and its statuses come from the catalogs."""
+    case = caller.file("hl-at-demo", a_single_referral_report("DELIVERY-2")).get_json()
+    referral_id = case["referrals"][0]["id"]
+    set_delivery_status(services, referral_id, "parked")
+
+    page = dashboard.get(
+        f"/dashboard/cases/{case['referrals'][0]['case_id']}",
+        headers={"Accept-Language": "de"},
+    ).get_data(as_text=True)
+
+    assert referral_cells(page, referral_id)["delivery_status"] == ("parked", "Geparkt")
+    assert '<th scope="col">Zustellung</th>' in page
 
 
 def test_the_percentile_interpolates_as_postgresql_does():
