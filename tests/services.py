@@ -68,9 +68,10 @@ def check_rabbitmq() -> None:
 
 
 def delete_rabbitmq_topology(
-    prefix: str, contact_point_ids, retry_delays=(10.0, 60.0, 600.0)
+    prefix: str, contact_point_ids, retry_delays=(10.0, 60.0, 600.0), url=None
 ) -> None:
-    """Delete the queues and exchanges a test router declared under `prefix`."""
+    """Delete the queues and exchanges a test router declared under `prefix`
+    (on `url`, by default the test broker)."""
     from kombu import Connection
 
     from router.delivery.broker import Topology
@@ -80,7 +81,7 @@ def delete_rabbitmq_topology(
     queues += topology.fixed_queues()
     exchanges = [topology.referrals, topology.parked, topology.unroutable]
     exchanges += [tier.exchange for tier in topology.retry_tiers]
-    with Connection(RABBITMQ_URL) as connection:
+    with Connection(url or RABBITMQ_URL) as connection:
         channel = connection.default_channel
         for queue in queues:
             channel.queue_delete(queue.name)

@@ -1,9 +1,9 @@
 """Benchmark of delivery: referrals per second from outbox to receiver.
 
 Run with `python -m tests.bench.delivery_bench` (PostgreSQL and RabbitMQ as
-for the tests; `TEST_POSTGRES_URL`, `TEST_RABBITMQ_URL`). It prints figures
-and asserts nothing. Everything is synthetic: one invented case, sealed to a
-demo contact point's fresh key.
+for the tests; `TEST_POSTGRES_URL`, `TEST_RABBITMQ_URL`, or `--rabbitmq-url`;
+`--count` referrals). It prints figures and asserts nothing. Everything is
+synthetic: one invented case, sealed to a demo contact point's fresh key.
 
 - outbox to receiver: the relay publishes committed outbox rows (pipelined
   confirms, each row marked after its own confirm); the receiver kit (pika)
@@ -126,12 +126,14 @@ def relay_all(engine, publisher, clock) -> None:
 def outbox_to_receiver(settings, engine, private_key, count, inbox_dir) -> float:
     """Seconds from the first relay pass to the receiver's last ack."""
     topology = topology_for(settings)
-    with Connection(RABBITMQ_URL) as connection:
+    with Connection(settings.broker_url) as connection:
         topology.contact_point_queue(CONTACT_POINT).bind(
             connection.default_channel
         ).declare()
     queue = topology.contact_point_queue_name(CONTACT_POINT)
-    kit = ReceiverKit(RABBITMQ_URL, queue, private_key, Inbox(inbox_dir), prefetch=200)
+    kit = ReceiverKit(
+        settings.broker_url, queue, private_key, Inbox(inbox_dir), prefetch=200
+    )
     handled: list[int] = []
     receiver = threading.Thread(
         target=lambda: handled.append(kit.consume(max_messages=count, idle_timeout=30))
@@ -163,10 +165,15 @@ def relay_alone(settings, engine, count) -> float:
     return elapsed
 
 
-def raw_publish(queue: str, size: int, count: int, in_flight: int) -> float:
-    """Seconds to publish `count` messages with `in_flight` confirms pending."""
-    connection = amqp.Connection("127.0.0.1:5672", userid="guest", password="guest")
-    connection.connect()
+def raw_publish(url: str, queue: str, size: int, count: int, in_flight: int) -> float:
+    """Seconds to publish `count` messages with `in_flight` confirms pending,
+    with py-amqp on the broker at `url` (the same as the relay's)."""
+    with Connection(url) as broker:
+        # kombu only parses the URL and connects: the channel is py-amqp's own.
+        return _raw_publish(broker.connection, queue, size, count, in_flight)
+
+
+def _raw_publish(connection, queue: str, size: int, count: int, in_flight: int):
     channel = connection.channel()
     channel.queue_declare(
         queue, durable=True, auto_delete=False, arguments={"x-queue-type": "quorum"}
@@ -188,7 +195,7 @@ def raw_publish(queue: str, size: int, count: int, in_flight: int) -> float:
         connection.drain_events(timeout=10)
     elapsed = time.perf_counter() - started
     channel.queue_delete(queue)
-    connection.close()
+    channel.close()
 
     return elapsed
 
@@ -196,13 +203,19 @@ def raw_publish(queue: str, size: int, count: int, in_flight: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000)
-    count = parser.parse_args().count
+    parser.add_argument(
+        "--rabbitmq-url",
+        default=RABBITMQ_URL,
+        help="the broker (default: TEST_RABBITMQ_URL, else guest on 127.0.0.1)",
+    )
+    arguments = parser.parse_args()
+    count, broker_url = arguments.count, arguments.rabbitmq_url
     configure_logging("console", "WARNING")
     url = create_postgres_database()
     prefix = f"rrbench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(
-            environ={}, database_url=url, broker_url=RABBITMQ_URL, queue_prefix=prefix
+            environ={}, database_url=url, broker_url=broker_url, queue_prefix=prefix
         )
         engine = create_database_engine(url)
         try:
@@ -225,11 +238,14 @@ def main() -> None:
                 Path(folder) / "inbox",
             )
             relay = relay_alone(settings, engine, count)
-            one = raw_publish(f"{prefix}.raw", size, count, in_flight=1)
-            hundred = raw_publish(f"{prefix}.raw", size, count, in_flight=100)
+            raw = f"{prefix}.raw"
+            one = raw_publish(broker_url, raw, size, count, in_flight=1)
+            hundred = raw_publish(broker_url, raw, size, count, in_flight=100)
         finally:
             engine.dispose()
-            delete_rabbitmq_topology(prefix, [CONTACT_POINT, "cp-bench-warmup"])
+            delete_rabbitmq_topology(
+                prefix, [CONTACT_POINT, "cp-bench-warmup"], url=broker_url
+            )
             drop_postgres_database(url)
 
     rate = count / end_to_end
