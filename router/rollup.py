@@ -1,6 +1,7 @@
-"""The acknowledgement dashboard's daily roll-up: per routing day (UTC),
-contact point and hotline, the referrals routed, acknowledged and acknowledged
-within target, with their times to acknowledge counted in buckets.
+"""The acknowledgement dashboard's daily roll-up: per routing day (UTC), for
+each contact point and, apart, for each hotline, the referrals routed,
+acknowledged and acknowledged within target, with their times to acknowledge
+counted in buckets.
 
 A day's rows are always recomputed whole from the referrals, never
 incremented: `refresh_days` deletes a run of consecutive days and inserts them
@@ -40,6 +41,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    union_all,
 )
 
 from router.persistence.tables import (
@@ -91,7 +93,8 @@ def _acknowledged_under(dialect: str, hours: int):
 @lru_cache(maxsize=2)
 def _insert_days(dialect: str):
     """The INSERT ... SELECT of the roll-up rows of the days from `start` up to,
-    not including, `end`; built once per backend."""
+    not including, `end`: per contact point, then per hotline; built once per
+    backend."""
     day = day_of(dialect, referrals.c.routed_at)
     acknowledged = func.count(referrals.c.acknowledged_at)
     # Cumulative counts under each bound; each bucket is the difference.
@@ -99,35 +102,34 @@ def _insert_days(dialect: str):
         func.count().filter(_acknowledged_under(dialect, hours))
         for hours in ROLLUP_BUCKET_HOURS
     ]
-    buckets = [
+    figures = (
+        func.count(),
+        acknowledged,
+        func.count(case((referrals.c.acknowledged_within_target, 1))),
+        func.max(case((referrals.c.acknowledged_at.is_(None), referrals.c.ack_due_at))),
         under[0],
         *(high - low for low, high in pairwise(under)),
         (acknowledged - under[-1]),
-    ]
-    rows = (
-        select(
-            day,
-            referrals.c.contact_point_id,
-            cases.c.hotline_id,
-            func.count(),
-            acknowledged,
-            func.count(case((referrals.c.acknowledged_within_target, 1))),
-            func.max(
-                case((referrals.c.acknowledged_at.is_(None), referrals.c.ack_due_at))
-            ),
-            *buckets,
-        )
+    )
+    in_days = (
+        referrals.c.routed_at >= bindparam("start"),
+        referrals.c.routed_at < bindparam("end"),
+    )
+    per_contact_point = (
+        select(day, literal("contact_point"), referrals.c.contact_point_id, *figures)
+        .where(*in_days)
+        .group_by(day, referrals.c.contact_point_id)
+    )
+    per_hotline = (
+        select(day, literal("hotline"), cases.c.hotline_id, *figures)
         .join(cases, cases.c.id == referrals.c.case_id)
-        .where(
-            referrals.c.routed_at >= bindparam("start"),
-            referrals.c.routed_at < bindparam("end"),
-        )
-        .group_by(day, referrals.c.contact_point_id, cases.c.hotline_id)
+        .where(*in_days)
+        .group_by(day, cases.c.hotline_id)
     )
     names = [
         "day",
-        "contact_point_id",
-        "hotline_id",
+        "dimension",
+        "party_id",
         "referrals",
         "acknowledged",
         "within_target",
@@ -135,7 +137,9 @@ def _insert_days(dialect: str):
         *ROLLUP_BUCKETS,
     ]
 
-    return insert(acknowledgement_days).from_select(names, rows)
+    return insert(acknowledgement_days).from_select(
+        names, union_all(per_contact_point, per_hotline)
+    )
 
 
 def refresh_days(connection: Connection, days: Iterable[date]) -> None:

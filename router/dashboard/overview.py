@@ -447,22 +447,44 @@ def _live_from(connection, first_day: date, now: datetime) -> date:
     """The first day to read from the referrals: yesterday, or an earlier day
     with a referral still inside its deadline (not final in the roll-up)."""
     yesterday = now.astimezone(UTC).date() - timedelta(days=1)
-    open_day = connection.execute(
-        _OPEN_DAY, {"first": first_day, "before": yesterday, "now": now}
-    ).scalar()
+    open_days = connection.execute(
+        _OPEN_DAYS, {"first": first_day, "before": yesterday, "now": now}
+    ).scalars()
 
-    return yesterday if open_day is None else min(plain(open_day), yesterday)
+    return min((plain(day) for day in open_days), default=yesterday)
 
 
-_OPEN_DAY = select(func.min(acknowledgement_days.c.day)).where(
+# The days, not their minimum: the few open days are found through the index
+# on their deadlines, where a MIN() leads the planner to walk every day.
+_OPEN_DAYS = (
+    select(acknowledgement_days.c.day)
+    .where(
+        acknowledgement_days.c.day >= bindparam("first"),
+        acknowledgement_days.c.day < bindparam("before"),
+        acknowledgement_days.c.latest_open_due_at >= bindparam("now"),
+    )
+    .distinct()
+)
+
+
+_COUNTED = ("referrals", "acknowledged", "within_target", *ROLLUP_BUCKETS)
+_IN_ROLLUP_DAYS = (
     acknowledgement_days.c.day >= bindparam("first"),
-    acknowledgement_days.c.day < bindparam("before"),
-    acknowledgement_days.c.latest_open_due_at >= bindparam("now"),
+    acknowledgement_days.c.day < bindparam("until"),
+)
+_ROLLUP_PER_PARTY = (
+    select(
+        acknowledgement_days.c.dimension,
+        acknowledgement_days.c.party_id,
+        *(func.sum(acknowledgement_days.c[name]) for name in _COUNTED),
+    )
+    .where(*_IN_ROLLUP_DAYS)
+    .group_by(acknowledgement_days.c.dimension, acknowledgement_days.c.party_id)
 )
 
 
 @lru_cache(maxsize=2)
-def _rollup_statement(dialect: str):
+def _rollup_per_week(dialect: str):
     day = acknowledgement_days.c.day
     if dialect == "postgresql":
         week = func.date(func.date_trunc(literal_column("'week'"), cast(day, DateTime)))
@@ -470,44 +492,50 @@ def _rollup_statement(dialect: str):
         week = func.date(
             day, literal_column("'weekday 0'"), literal_column("'-6 days'")
         )
-    keys = (
-        acknowledgement_days.c.contact_point_id,
-        acknowledgement_days.c.hotline_id,
-        week,
-    )
-    counted = ("referrals", "acknowledged", "within_target", *ROLLUP_BUCKETS)
 
+    # Every referral has one contact point: their rows count each once.
     return (
-        select(*keys, *(func.sum(acknowledgement_days.c[name]) for name in counted))
-        .where(day >= bindparam("first"), day < bindparam("until"))
-        .group_by(*keys)
+        select(week, *(func.sum(acknowledgement_days.c[name]) for name in _COUNTED))
+        .where(*_IN_ROLLUP_DAYS, acknowledgement_days.c.dimension == "contact_point")
+        .group_by(week)
     )
 
 
 def _add_rollup(connection, first_day, until, countries, groups, buckets) -> None:
     """Add the roll-up's days from `first_day` up to `until` to the groups."""
-    statement = _rollup_statement(connection.dialect.name)
-    bars = groups["bucket"]
+    days = {"first": first_day, "until": until}
     histogram = [0] * len(ROLLUP_BUCKETS)
-    names = (*GROUPINGS, "week")
-    for row in connection.execute(statement, {"first": first_day, "until": until}):
-        point, hotline, week = row[:3]
-        total, acknowledged, within = row[3:6]
-        counts = row[6:]
-        # Every deadline of these days has passed: all their referrals count.
-        keys = (point, countries.get(point), hotline, plain(week))
-        for name, key in zip(names, keys, strict=True):
-            figures = groups[name].setdefault(key, _new_figures())
-            figures[TOTAL] += total
-            figures[DECIDED] += total
-            figures[WITHIN] += within
-            figures[ACKNOWLEDGED] += acknowledged
-            kept = buckets[name, key]
-            buckets[name, key] = [a + b for a, b in zip(kept, counts, strict=True)]
-        histogram = [a + b for a, b in zip(histogram, counts, strict=True)]
+    for dimension, party, *figures in connection.execute(_ROLLUP_PER_PARTY, days):
+        if dimension == "contact_point":
+            keys = (("contact_point", party), ("country", countries.get(party)))
+            histogram = _add_counts(histogram, figures[3:])
+        else:
+            keys = (("hotline", party),)
+        for name, key in keys:
+            _add_days(groups, buckets, name, key, figures)
+    per_week = _rollup_per_week(connection.dialect.name)
+    for week, *figures in connection.execute(per_week, days):
+        _add_days(groups, buckets, "week", plain(week), figures)
+    bars = groups["bucket"]
     for index, count in enumerate(histogram):
         bar = bisect_right(HISTOGRAM_HOURS, ([0, *ROLLUP_BUCKET_HOURS])[index])
         bars.setdefault(bar, _new_figures())[ACKNOWLEDGED] += count
+
+
+def _add_days(groups, buckets, name: str, key, counted: list) -> None:
+    """Add one group's sums over whole days of the roll-up; every deadline of
+    those days has passed, so all their referrals count as decided."""
+    total, acknowledged, within = counted[:3]
+    figures = groups[name].setdefault(key, _new_figures())
+    figures[TOTAL] += total
+    figures[DECIDED] += total
+    figures[WITHIN] += within
+    figures[ACKNOWLEDGED] += acknowledged
+    buckets[name, key] = _add_counts(buckets[name, key], counted[3:])
+
+
+def _add_counts(counts: list[int], more) -> list[int]:
+    return [a + b for a, b in zip(counts, more, strict=True)]
 
 
 def _count_overdue(connection, now: datetime, countries: dict, groups) -> None:

@@ -300,7 +300,9 @@ if "delivery_status" in referrals.c:
     )
 
 # The acknowledgement dashboard's daily roll-up (router.rollup): per routing
-# day (UTC), contact point and hotline, the counts its wide windows add up.
+# day (UTC), a row for each contact point and a row for each hotline, with the
+# counts its wide windows add up. The dashboard never crosses the two, so their
+# product, many times the rows for a few referrals each, is not kept.
 # Upper bounds in hours of the roll-up's buckets of time to acknowledge: hourly
 # to 48 hours, then coarser; the last bucket is open.
 ROLLUP_BUCKET_HOURS = (
@@ -318,8 +320,9 @@ acknowledgement_days = Table(
     "acknowledgement_days",
     metadata,
     Column("day", Date, primary_key=True),
-    Column("contact_point_id", PARTY_ID, primary_key=True),
-    Column("hotline_id", PARTY_ID, primary_key=True),
+    # `contact_point` or `hotline`: what `party_id` names.
+    Column("dimension", String(16), primary_key=True),
+    Column("party_id", PARTY_ID, primary_key=True),
     Column("referrals", Integer, nullable=False),
     Column("acknowledged", Integer, nullable=False),
     Column("within_target", Integer, nullable=False),
@@ -327,6 +330,8 @@ acknowledgement_days = Table(
     # passed, some of them may still be acknowledged in time.
     Column("latest_open_due_at", UTCDateTime),
     *(Column(name, Integer, nullable=False) for name in ROLLUP_BUCKETS),
+    # Finds the first day that some referral may still be acknowledged in time.
+    Index("ix_acknowledgement_days_latest_open_due_at", "latest_open_due_at"),
 )
 
 # Routing days whose roll-up an acknowledgement made stale; the SLA clock

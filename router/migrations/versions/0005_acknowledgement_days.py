@@ -28,8 +28,8 @@ def upgrade() -> None:
     op.create_table(
         "acknowledgement_days",
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("contact_point_id", sa.String(length=64), nullable=False),
-        sa.Column("hotline_id", sa.String(length=64), nullable=False),
+        sa.Column("dimension", sa.String(length=16), nullable=False),
+        sa.Column("party_id", sa.String(length=64), nullable=False),
         sa.Column("referrals", sa.Integer(), nullable=False),
         sa.Column("acknowledged", sa.Integer(), nullable=False),
         sa.Column("within_target", sa.Integer(), nullable=False),
@@ -41,10 +41,15 @@ def upgrade() -> None:
         *(sa.Column(name, sa.Integer(), nullable=False) for name in buckets),
         sa.PrimaryKeyConstraint(
             "day",
-            "contact_point_id",
-            "hotline_id",
+            "dimension",
+            "party_id",
             name=op.f("pk_acknowledgement_days"),
         ),
+    )
+    op.create_index(
+        "ix_acknowledgement_days_latest_open_due_at",
+        "acknowledgement_days",
+        ["latest_open_due_at"],
     )
     op.create_table(
         "stale_acknowledgement_days",
