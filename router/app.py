@@ -30,7 +30,8 @@ def create_app(services: Services | None = None) -> Flask:
     services = services or build_services()
     app = RouterFlask("router")
     app.config.update(
-        MAX_CONTENT_LENGTH=services.settings.max_body_bytes,
+        # One byte more than a signed call may carry: see router.api.signed.
+        MAX_CONTENT_LENGTH=services.settings.max_body_bytes + 1,
         API_TITLE="referral-router",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",

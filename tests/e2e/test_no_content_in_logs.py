@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.e2e.conftest import wait_for
 from tests.factories import a_report
 
@@ -37,3 +39,32 @@ def test_a_canary_in_every_free_text_field_stays_out_of_the_logs(
     assert CANARY not in conflict.text
     assert '"event": "request"' in logged
     assert CANARY not in logged
+
+
+def test_every_line_of_a_request_or_a_delivery_carries_its_ids(
+    json_logs, running, client_for
+):
+    """The intake's request line names the request and the case it filed; the
+    delivery's lines name the referral they deliver."""
+    case = client_for("hl-at-demo").file_report(a_report("IDS-0001")).json()
+    wait_for(
+        lambda: all(
+            (running.inbox_dir / r["contact_point_id"] / f"{r['id']}.json").exists()
+            for r in case["referrals"]
+        )
+    )
+
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    filed = [
+        line
+        for line in lines
+        if line.get("event") == "request" and line.get("route") == "/v1/reports"
+    ]
+    assert filed, "no request line for the intake"
+    assert all(len(line["request_id"]) >= 8 for line in filed)
+    assert case["case_id"] in {line.get("case_id") for line in filed}
+    referral_ids = {r["id"] for r in case["referrals"]}
+    delivered = {
+        line["referral_id"] for line in lines if line.get("referral_id") in referral_ids
+    }
+    assert delivered == referral_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -392,6 +393,49 @@ def test_a_body_over_one_mebibyte_is_refused_with_413(caller, services):
 
     assert_problem(response, 413, "payload-too-large")
     assert count(services, cases) == 0
+
+
+def test_a_chunked_body_over_one_mebibyte_is_refused_with_413(caller, services):
+    """Without a Content-Length (chunked, as gunicorn passes it on), the limit
+    holds as the body is read: 413, not a signature refused over a cut body."""
+    body = b'{"narrative": "' + b"x" * (1024 * 1024) + b'"}'
+    token = caller.token(HOTLINE, "POST", "/v1/reports", body)
+
+    response = caller.client.open(
+        "/v1/reports",
+        method="POST",
+        input_stream=io.BytesIO(body),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+    )
+
+    assert_problem(response, 413, "payload-too-large")
+    assert count(services, cases) == 0
+
+
+def test_a_chunked_body_within_the_limit_is_filed(caller, services):
+    """A report sent chunked, without a Content-Length, is read whole."""
+    body = json.dumps(a_report()).encode()
+    token = caller.token(HOTLINE, "POST", "/v1/reports", body)
+
+    response = caller.client.open(
+        "/v1/reports",
+        method="POST",
+        input_stream=io.BytesIO(body),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True},
+    )
+
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert count(services, cases) == 1
 
 
 def test_an_unknown_path_is_a_problem_too(caller):
