@@ -203,7 +203,7 @@ def _finish(section: dict, point_names: dict) -> dict:
         "referrals_by_role": _ordered(section["referrals_by_role"]),
         "referrals_by_contact_point": [
             {"id": point, "name": point_names.get(point, point), "referrals": count}
-            for point, count in section["referrals_by_contact_point"].most_common()
+            for point, count in _ordered(section["referrals_by_contact_point"]).items()
         ],
         "acknowledgement": {
             "acknowledged": acknowledged,
