@@ -5,10 +5,12 @@ Every report filed here is synthetic and says so (see `tests.factories`).
 
 from __future__ import annotations
 
+import io
 import random
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from pypdf import PdfReader
 from sqlalchemy import insert, select
 
 from router.dashboard.accounts import create_account
@@ -180,3 +182,103 @@ def _historic_referral(draw, number: int, case_id: str, routed_at, now) -> dict:
             acknowledged_at <= ack_due_at if acknowledged else None
         ),
     }
+
+
+# A year's worth of synthetic cases, small enough to count by hand: each case
+# as (reference, hotline, category, incident country, received at), with its
+# referrals as (contact point, role, hours to acknowledge, None if never). Two
+# cases fall just outside 2026 and must count nowhere in its report.
+ANNUAL_CASES = (
+    (
+        ("AR-1", "hl-at-demo", "travel_tourism_offence", "TH", (2026, 3, 1, 10)),
+        (
+            ("cp-th-police", "lead", 2),
+            ("cp-at-police", "informed", 10),
+            ("cp-th-ngo", "support", 51),
+        ),
+    ),
+    (
+        ("AR-2", "hl-at-demo", "online_abuse_material", "NL", (2026, 5, 10, 8)),
+        (("cp-nl-police", "lead", 30), ("cp-nl-ngo", "support", None)),
+    ),
+    (
+        ("AR-3", "hl-at-demo", "travel_tourism_offence", "TH", (2026, 7, 1, 16)),
+        (("cp-th-police", "lead", 4),),
+    ),
+    (
+        ("AR-4", "hl-de-demo", "grooming", "DE", (2026, 2, 2, 9)),
+        (
+            ("cp-de-police", "lead", 20),
+            ("cp-de-ngo", "support", 40),
+            ("cp-de-bureau", "informed", None),
+        ),
+    ),
+    (
+        # Received a day before the clock's now: its lead is still in time.
+        ("AR-5", "hl-de-demo", "travel_tourism_offence", None, (2026, 11, 30, 12)),
+        (("cp-th-police", "lead", None), ("cp-th-tourist-police", "informed", 1)),
+    ),
+    (
+        ("AR-OUT-1", "hl-at-demo", "other", "TH", (2025, 12, 31, 23, 59)),
+        (("cp-th-police", "lead", 100),),
+    ),
+    (
+        ("AR-OUT-2", "hl-de-demo", "other", "TH", (2027, 1, 1, 0)),
+        (("cp-th-police", "lead", 0.25),),
+    ),
+)
+
+
+def seed_annual_set(services) -> None:
+    """Write `ANNUAL_CASES` straight into the database, routed on receipt."""
+    case_rows, referral_rows = [], []
+    for (reference, hotline, category, country, received), points in ANNUAL_CASES:
+        received_at = datetime(*received, tzinfo=UTC)
+        case_id = f"annual-{reference}"
+        case_rows.append(
+            {
+                "id": case_id,
+                "hotline_id": hotline,
+                "reference": reference,
+                "body_sha256": "0" * 64,
+                "received_at": received_at,
+                "routed_at": received_at,
+                "category": category,
+                "immediate_danger": False,
+                "incident_country": country,
+                "rule_set_version": "synthetic",
+                "content": '{"synthetic": true}',
+            }
+        )
+        for number, (point, role, hours) in enumerate(points):
+            due = received_at + timedelta(hours=48)
+            acknowledged_at = (
+                None if hours is None else received_at + timedelta(hours=hours)
+            )
+            referral_rows.append(
+                {
+                    "id": f"{case_id}-{number}",
+                    "case_id": case_id,
+                    "contact_point_id": point,
+                    "role": role,
+                    "state": "delivered" if hours is None else "acknowledged",
+                    "rule_id": "synthetic",
+                    "routed_at": received_at,
+                    "ack_due_at": due,
+                    "acknowledged_at": acknowledged_at,
+                    "acknowledged_within_target": (
+                        None if hours is None else acknowledged_at <= due
+                    ),
+                }
+            )
+    with services.engine.begin() as connection:
+        connection.execute(insert(cases), case_rows)
+        connection.execute(insert(referrals), referral_rows)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page of a PDF, its whitespace collapsed."""
+    reader = PdfReader(io.BytesIO(data))
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+
+    return " ".join(text.split())
