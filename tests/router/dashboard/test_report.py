@@ -7,12 +7,13 @@ import csv
 import io
 import json
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from router.cli import main
 from router.persistence.tables import cases, referrals
-from tests.dashboard_helpers import seed_referrals
+from tests.dashboard_helpers import pdf_text, seed_referrals
 from tests.factories import SYNTHETIC
 from tests.helpers import cli_environment
 
@@ -83,13 +84,50 @@ def test_the_csv_has_one_figure_a_line(dashboard, caller, clock):
 
 
 def test_the_pdf_is_a_pdf(dashboard, caller, clock):
-    """The PDF is made from the printable page."""
+    """The PDF is made from the printable page: its headings and figures."""
     seed_referrals(caller, clock)
 
     response = dashboard.get("/dashboard/report.pdf?year=2026")
 
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
+    text = pdf_text(response.data)
+    assert "Annual report" in text
+    assert "All hotlines" in text
+    assert "Synthetic German reporting hotline (demo)" in text
+    # The seeded lead acknowledged last took 60 hours and 30 minutes.
+    assert "Longest time to acknowledge, hours 60.5" in text
+
+
+# Each language's title, heading of the whole and longest time, as the reader
+# of that language reads it: with the decimal comma.
+PDF_WORDS = {
+    "de": (
+        "Jahresbericht",
+        "Alle Meldestellen",
+        "Längste Zeit bis zur Bestätigung, Stunden 60,5",
+    ),
+    "ru": (
+        "Годовой отчёт",
+        "Все горячие линии",  # noqa: RUF001 - Russian, not look-alikes
+        "Наибольшее время до подтверждения, часы 60,5",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(PDF_WORDS))
+def test_the_pdf_comes_in_the_browser_language(dashboard, caller, clock, language):
+    """A browser preferring German or Russian downloads the PDF in it."""
+    seed_referrals(caller, clock)
+
+    response = dashboard.get(
+        "/dashboard/report.pdf?year=2026", headers={"Accept-Language": language}
+    )
+
+    text = pdf_text(response.data)
+    for words in PDF_WORDS[language]:
+        assert words in text
+    assert "Annual report" not in text
 
 
 def test_the_report_holds_no_case_content(dashboard, caller, clock):
@@ -142,3 +180,8 @@ def test_the_command_writes_a_pdf_in_another_language(
 
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
+    text = pdf_text(out.read_bytes())
+    for words in PDF_WORDS["de"]:
+        assert words in text
+    assert "Meldungen je Kategorie" in text
+    assert "Annual report" not in text
