@@ -101,6 +101,8 @@ def verify_call(
             "algorithm-refused",
             f"The algorithm must be one of {', '.join(ALGORITHMS)}.",
         )
+    if str(header.get("typ", "JWT")).upper() != "JWT":
+        raise _refuse("token-malformed", "The token's 'typ' must be 'JWT'.")
     kid, issuer = header.get("kid"), unverified.get("iss")
     if not isinstance(kid, str) or not isinstance(issuer, str):
         raise _refuse("token-malformed", "The token needs a 'kid' and an 'iss'.")

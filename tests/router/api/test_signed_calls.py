@@ -114,3 +114,23 @@ def test_a_refused_call_files_nothing(caller, services):
 
     assert count(services, cases) == 0
     assert count(services, seen_tokens) == 0
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "dpop+jwt"])
+def test_a_token_of_another_type_is_refused(caller, parties, typ):
+    """A JWS made for another purpose (an access token, a DPoP proof) is not a
+    signed call, however well it is signed."""
+    body = json.dumps(a_report()).encode()
+    signed = caller.token(HOTLINE, "POST", "/v1/reports", body)
+    claims = jwt.decode(signed, options={"verify_signature": False})
+    token = jwt.encode(
+        claims,
+        parties[HOTLINE].signing_key,
+        algorithm="EdDSA",
+        headers={"kid": "demo-1", "typ": typ},
+    )
+
+    response = caller.send(HOTLINE, "POST", "/v1/reports", body=body, token=token)
+
+    problem = assert_problem(response, 401, "token-malformed")
+    assert "typ" in problem["detail"]
