@@ -42,17 +42,29 @@ def add_account(
     )
 
 
-def csrf_token(client, path: str = "/dashboard/login") -> str:
-    return _CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+def csrf_token(client, path: str = "/dashboard/login", **options) -> str:
+    """The CSRF token of a page's form; `options` go to the test client (a
+    `base_url`, `headers`)."""
+    page = client.get(path, **options).get_data(as_text=True)
+
+    return _CSRF.search(page).group(1)
 
 
-def log_in(client, username: str = "coord-1", password: str = PASSWORD):
-    token = csrf_token(client)
+def log_in(client, username: str = "coord-1", password: str = PASSWORD, **options):
+    token = csrf_token(client, **options)
 
     return client.post(
         "/dashboard/login",
         data={"username": username, "password": password, "csrf_token": token},
+        **options,
     )
+
+
+def cookie_attributes(header: str) -> tuple[str, set[str]]:
+    """A Set-Cookie header's cookie name and its attributes, as written."""
+    first, *attributes = (part.strip() for part in header.split(";"))
+
+    return first.split("=", 1)[0], set(attributes)
 
 
 def seed_referrals(caller, clock) -> dict:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
 
+from router.app import create_app
 from router.dashboard.accounts import MAX_FAILURES_PER_ACCOUNT
 from router.persistence.tables import accounts, audit_entries
 from tests.dashboard_helpers import (
     PASSWORD,
     add_account,
+    cookie_attributes,
     csrf_token,
     log_in,
     seed_referrals,
@@ -98,29 +101,41 @@ def test_a_form_without_csrf_token_is_refused(dashboard):
 
 
 def test_the_session_cookie_is_http_only_and_same_site(app, coordinator):
-    """The session cookie is out of scripts' reach and not sent cross-site."""
+    """The session cookie is out of scripts' reach and not sent cross-site;
+    on plain http (the embedded demo) it cannot be Secure."""
     client = app.test_client()
 
     response = log_in(client)
 
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
+    name, attributes = cookie_attributes(response.headers["Set-Cookie"])
+    assert name == "rr_dashboard"
+    assert "HttpOnly" in attributes
+    assert "SameSite=Lax" in attributes
+    assert "Secure" not in attributes
 
 
 def test_the_session_cookie_is_secure_behind_https(services):
-    """Served over HTTPS, the session cookie is marked Secure."""
-    from dataclasses import replace
-
-    from router.app import create_app
-
-    services.settings = replace(
-        services.settings, public_base_url="https://router.example.org"
-    )
-
+    """Served over HTTPS, logging in sets a session cookie marked Secure,
+    HttpOnly and SameSite=Lax, and that cookie opens the dashboard."""
+    origin = "https://router.example.org"
+    services.settings = replace(services.settings, public_base_url=origin)
     app = create_app(services)
+    add_account(services)
+    client = app.test_client()
+    over_https = {
+        "base_url": origin,
+        "headers": {"Referer": f"{origin}/dashboard/login"},
+    }
 
-    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = log_in(client, **over_https)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1
+    name, attributes = cookie_attributes(cookies[0])
+    assert name == "rr_dashboard"
+    assert {"Secure", "HttpOnly", "SameSite=Lax"} <= attributes
+    assert client.get("/dashboard/", base_url=origin).status_code == 200
 
 
 def test_an_auditor_cannot_act(app, services, caller, clock):
