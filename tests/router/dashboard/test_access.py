@@ -6,11 +6,12 @@ import json
 from dataclasses import replace
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from router.app import create_app
 from router.dashboard.accounts import MAX_FAILURES_PER_ACCOUNT
-from router.persistence.tables import accounts, audit_entries
+from router.persistence.tables import accounts, audit_entries, metadata
 from tests.dashboard_helpers import (
     PASSWORD,
     add_account,
@@ -138,20 +139,67 @@ def test_the_session_cookie_is_secure_behind_https(services):
     assert client.get("/dashboard/", base_url=origin).status_code == 200
 
 
-def test_an_auditor_cannot_act(app, services, caller, clock):
-    """An auditor reads the overdue list but cannot revoke."""
-    add_account(services, "auditor-1", role="auditor")
+def every_row(services) -> dict[str, list[tuple]]:
+    """The whole database, table by table, in a stable order."""
+    with services.engine.connect() as connection:
+        return {
+            table.name: sorted(
+                (tuple(row) for row in connection.execute(select(table))), key=repr
+            )
+            for table in metadata.sorted_tables
+        }
+
+
+def act_on_an_overdue_lead(app, services, caller, clock, username, action):
+    """Log in as `username`, then POST `action` for an overdue lead; returns
+    the response and the database before and after the POST."""
     leads = seed_referrals(caller, clock)
     client = app.test_client()
-    log_in(client, "auditor-1")
+    assert log_in(client, username).status_code == 302
+    assert client.get("/dashboard/overdue").status_code == 200
     token = csrf_token(client, "/dashboard/overdue")
+    before = every_row(services)
 
     response = client.post(
-        f"/dashboard/referrals/{leads['DASH-5']['id']}/revoke",
+        f"/dashboard/referrals/{leads['DASH-5']['id']}/{action}",
         data={"csrf_token": token},
     )
 
+    return response, before, every_row(services)
+
+
+ACTIONS = ("remind", "reroute", "revoke")
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_auditor_cannot_act(app, services, caller, clock, action):
+    """An auditor reads the overdue list, but remind, re-route and revoke are
+    refused and change nothing in the database."""
+    add_account(services, "auditor-1", role="auditor")
+
+    response, before, after = act_on_an_overdue_lead(
+        app, services, caller, clock, "auditor-1", action
+    )
+
     assert response.status_code == 403
+    assert after == before
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_coordinator_acts_where_an_auditor_cannot(
+    app, services, caller, clock, action
+):
+    """The same POST from a coordinator does change the referrals: the
+    auditor's refusal above is the role's, not the request's."""
+    add_account(services)
+
+    response, before, after = act_on_an_overdue_lead(
+        app, services, caller, clock, "coord-1", action
+    )
+
+    assert response.status_code == 302
+    assert after["referrals"] != before["referrals"]
+    assert len(after["audit_entries"]) > len(before["audit_entries"])
 
 
 def test_viewing_a_case_is_audited(dashboard, services, caller, clock):
