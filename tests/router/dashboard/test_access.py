@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from router.app import create_app
-from router.dashboard.accounts import MAX_FAILURES_PER_ACCOUNT
+from router.dashboard.accounts import (
+    MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_ADDRESS,
+    THROTTLE_WINDOW,
+)
 from router.persistence.tables import accounts, audit_entries, metadata
 from tests.dashboard_helpers import (
     PASSWORD,
@@ -92,6 +96,58 @@ def test_throttling_ends_after_its_window(app, coordinator, clock):
     response = log_in(client)
 
     assert response.status_code == 302
+
+
+# Documentation addresses (RFC 5737), as a guesser's and a colleague's.
+GUESSER, COLLEAGUE = "192.0.2.7", "198.51.100.23"
+
+
+def from_address(app, address: str):
+    """A fresh test client whose requests come from `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+
+    return client
+
+
+def guess_from(app, address: str, count: int, clock, *, every_seconds: float = 0):
+    """`count` wrong passwords from `address`, each for another username
+    (never five for one), `every_seconds` apart."""
+    client = from_address(app, address)
+    for number in range(count):
+        response = log_in(client, f"guessed-name-{number}", "not-the-password")
+        assert response.status_code == 401
+        clock.advance(seconds=every_seconds)
+
+
+def test_repeated_failures_throttle_the_address(app, coordinator, clock):
+    """Nineteen failures from one address, across as many usernames, do not
+    throttle it; the twentieth refuses every login from it, even a right
+    password for an account that never failed; other addresses log in."""
+    guess_from(app, GUESSER, MAX_FAILURES_PER_ADDRESS - 1, clock)
+    assert log_in(from_address(app, GUESSER)).status_code == 302
+    guess_from(app, GUESSER, 1, clock)
+
+    refused = log_in(from_address(app, GUESSER))
+
+    assert refused.status_code == 429
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+    assert log_in(from_address(app, COLLEAGUE)).status_code == 302
+
+
+def test_address_throttling_ends_after_its_window(app, coordinator, clock):
+    """Failures count for a quarter of an hour each: once the first of twenty
+    made 40 seconds apart is that old, the address may log in again."""
+    first_failure = clock.now()
+    guess_from(app, GUESSER, MAX_FAILURES_PER_ADDRESS, clock, every_seconds=40)
+
+    clock.set(first_failure + THROTTLE_WINDOW - timedelta(seconds=1))
+    still_refused = log_in(from_address(app, GUESSER))
+    clock.set(first_failure + THROTTLE_WINDOW + timedelta(seconds=1))
+    admitted = log_in(from_address(app, GUESSER))
+
+    assert still_refused.status_code == 429
+    assert admitted.status_code == 302
 
 
 def test_a_form_without_csrf_token_is_refused(dashboard):
