@@ -37,6 +37,7 @@ LABELS = {
     "national_bureau": _l("National bureau"),
     "ngo": _l("NGO"),
     "coordinator": _l("Coordinator"),
+    "auditor": _l("Auditor"),
     "hotline": _l("Hotline"),
     "queued": _l("Queued"),
     "retrying": _l("Retrying"),
