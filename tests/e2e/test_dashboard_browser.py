@@ -2,7 +2,9 @@
 
 Playwright drives Debian's chromium (it cannot download its own browser
 here). One browser serves the whole session; each test gets a fresh context.
-Screenshots are kept under `artifacts/screenshots/` for people to look at.
+Screenshots are kept under `artifacts/screenshots/` for people to look at:
+`<name>-<backend>.png` where a test takes one, and `<test>-<backend>-failed.png`
+of each page still open when a test fails.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import threading
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +30,7 @@ from tests.dashboard_helpers import (
     PASSWORD,
     add_account,
     expected_for,
+    pdf_text,
     seed_referrals,
 )
 from tests.services import unavailable
@@ -38,7 +45,32 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+class KeepCallReports:
+    """A plugin that keeps each test's report of its call phase on the test,
+    where the pages' finalizer looks to see whether it failed."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if report.when == "call":
+            item.stash[CALL_REPORT] = report
+        return report
+
+
+@pytest.fixture(scope="session")
+def call_reports(pytestconfig):
+    """`KeepCallReports`, registered once for the session."""
+    manager = pytestconfig.pluginmanager
+    name = "dashboard-browser-call-reports"
+    if manager.get_plugin(name) is None:
+        manager.register(KeepCallReports(), name)
+    yield
+    manager.unregister(name=name)
 
 
 @pytest.fixture(scope="session")
@@ -73,17 +105,63 @@ def served(app):
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-GB", accept_downloads=True)
-    opened = context.new_page()
-    yield opened
-    context.close()
+def open_page(browser, request, call_reports):
+    """Opens pages in fresh browser contexts; if the test fails, each page
+    still open leaves a screenshot before its context closes (those of an
+    earlier failure of the same test go first)."""
+    for stale in SCREENSHOTS.glob(f"{failure_stem(request.node)}*.png"):
+        stale.unlink()
+    contexts = []
+
+    def open_one(locale: str = "en-GB"):
+        context = browser.new_context(locale=locale, accept_downloads=True)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_one
+    report = request.node.stash.get(CALL_REPORT, None)
+    if report is not None and report.failed:
+        opened = [page for context in contexts for page in context.pages]
+        for number, page in enumerate(opened, start=1):
+            keep_failure_screenshot(page, request.node, number)
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
+
+
+def backend_of(node) -> str:
+    callspec = getattr(node, "callspec", None)
+
+    return callspec.params.get("database_url", "db") if callspec else "db"
 
 
 def screenshot(page, name: str, request) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    backend = request.node.callspec.params.get("database_url", "db")
+    backend = backend_of(request.node)
     page.screenshot(path=SCREENSHOTS / f"{name}-{backend}.png", full_page=True)
+
+
+def failure_stem(node) -> str:
+    """`<test>-<backend>-failed`, the test named without its `test_`."""
+    name = node.originalname.removeprefix("test_")
+
+    return f"{name}-{backend_of(node)}-failed"
+
+
+def keep_failure_screenshot(page, node, number: int = 1) -> None:
+    """`<test>-<backend>-failed.png` (then `-failed-2.png`, …); a page that
+    cannot be shot is warned about, never hides the test's own failure."""
+    suffix = "" if number == 1 else f"-{number}"
+    path = SCREENSHOTS / f"{failure_stem(node)}{suffix}.png"
+    try:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=path, full_page=True)
+    except Exception as error:  # noqa: BLE001 - the test's failure comes first
+        warnings.warn(f"no screenshot of the failed test: {error}", stacklevel=1)
 
 
 def log_in(page, base_url: str, username: str = "coord-1") -> None:
@@ -161,18 +239,16 @@ def test_the_language_switch_translates_the_pages(page, served, services, reques
     assert page.inner_text("h1") == "Überfällige Weiterleitungen"
 
 
-def test_the_browser_language_is_the_default(browser, served, services, request):
+def test_the_browser_language_is_the_default(open_page, served, services, request):
     """A browser that prefers Russian gets the pages in Russian."""
     add_account(services)
-    context = browser.new_context(locale="ru-RU")
-    russian = context.new_page()
+    russian = open_page(locale="ru-RU")
 
     russian.goto(f"{served}/dashboard/login")
 
     assert russian.get_attribute("html", "lang") == "ru"
     assert russian.inner_text("h1") == "Вход для координаторов"
     screenshot(russian, "login-ru", request)
-    context.close()
 
 
 def test_the_annual_report_downloads_in_each_format(
@@ -202,6 +278,11 @@ def test_the_annual_report_downloads_in_each_format(
     }
     assert 'data-field="reports_received">6<' in saved["html"].read_text()
     assert saved["pdf"].read_bytes().startswith(b"%PDF-")
+    text = pdf_text(saved["pdf"].read_bytes())
+    assert "Annual report" in text
+    assert "Synthetic Austrian reporting hotline (demo)" in text
+    # The seeded lead acknowledged last took 60 hours and 30 minutes.
+    assert "Longest time to acknowledge, hours 60.5" in text
 
 
 def test_an_expired_background_check_cannot_open_case_details(
@@ -220,3 +301,57 @@ def test_an_expired_background_check_cannot_open_case_details(
     page.wait_for_selector("#vetting-expired")
     screenshot(page, "case-refused", request)
     assert page.locator("#case-report").count() == 0
+
+
+# Run by `test_a_failing_test_leaves_a_screenshot` in a pytest of its own.
+INNER_TESTS = """
+from pathlib import Path
+
+import tests.e2e.test_dashboard_browser as browser_tests
+from tests.e2e.test_dashboard_browser import browser, call_reports, open_page, page
+
+browser_tests.SCREENSHOTS = Path({screenshots!r})
+
+
+def test_fails_on_purpose(page):
+    page.set_content("<h1>This test fails on purpose</h1>")
+    assert page.inner_text("h1") == "Something else"
+
+
+def test_passes(page):
+    page.set_content("<h1>This test passes</h1>")
+    assert page.inner_text("h1") == "This test passes"
+"""
+
+
+def test_a_failing_test_leaves_a_screenshot(browser, tmp_path):
+    """In a pytest of its own, a browser test that fails leaves
+    `<test>-<backend>-failed.png` of its page; one that passes leaves none,
+    and clears the one an earlier failure left."""
+    screenshots = tmp_path / "screenshots"
+    screenshots.mkdir()
+    stale = screenshots / "passes-db-failed.png"
+    stale.write_bytes(b"from an earlier run that failed")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (inner / "test_inner_browser.py").write_text(
+        INNER_TESTS.format(screenshots=str(screenshots))
+    )
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(inner)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert "1 failed, 1 passed" in result.stdout, result.stdout + result.stderr
+    assert sorted(path.name for path in screenshots.iterdir()) == [
+        "fails_on_purpose-db-failed.png"
+    ]
+    shot = (screenshots / "fails_on_purpose-db-failed.png").read_bytes()
+    assert shot.startswith(b"\x89PNG")
