@@ -68,3 +68,9 @@ def bind_case(case_id: str) -> None:
 
 def bind_referral(referral_id: str) -> None:
     structlog.contextvars.bind_contextvars(referral_id=referral_id)
+
+
+def start_message() -> None:
+    """A consumed message starts a log context of its own: no line of it may
+    carry the ids of the message before."""
+    structlog.contextvars.clear_contextvars()

@@ -40,7 +40,7 @@ from router.delivery.broker import (
     topology_for,
 )
 from router.errors import PermanentFailure, RetryLater
-from router.logs import bind_referral
+from router.logs import bind_referral, start_message
 from router.persistence.tables import audit_entries, referrals
 
 log = structlog.get_logger(__name__)
@@ -178,6 +178,7 @@ class ConnectorWorker(ConsumerMixin):
         ]
 
     def on_message(self, _decoded, message) -> None:
+        start_message()
         try:
             delivery = self._delivery_of(message.body)
         except (ValueError, KeyError, TypeError) as error:
@@ -205,6 +206,7 @@ class ConnectorWorker(ConsumerMixin):
 
         The message itself stays in the unroutable queue; this copy is only
         the alarm, acknowledged once the alert is recorded."""
+        start_message()
         body = message.body
         body = body.encode() if isinstance(body, str) else bytes(body)
         try:

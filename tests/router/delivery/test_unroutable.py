@@ -174,3 +174,21 @@ def test_an_unreadable_unroutable_message_is_alerted_without_its_body(
     assert audit_of(services, "delivery_unroutable") == []
     queue = f"{settings.queue_prefix}.unroutable"
     assert holding_depths(settings)[queue] == 1
+
+
+def test_a_message_logs_no_id_of_the_message_before(
+    caller, services, settings, worker, json_logs
+):
+    """Each message starts a log context of its own: an unreadable message
+    after a readable one is logged without the first one's referral id."""
+    row = first_outbox_row(caller, services, "UNROUTABLE-0003")
+    publish_unroutable(settings, bytes(row.payload), routing_key="cp-unbound")
+    wait_for(lambda: log_lines(json_logs, "delivery_unroutable"))
+
+    publish_unroutable(settings, b"SYNTHETIC not json", routing_key="cp-nowhere")
+    wait_for(lambda: log_lines(json_logs, "delivery_unroutable_unreadable"))
+
+    (first,) = log_lines(json_logs, "delivery_unroutable")
+    (second,) = log_lines(json_logs, "delivery_unroutable_unreadable")
+    assert first["referral_id"] == row.referral_id
+    assert "referral_id" not in second
