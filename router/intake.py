@@ -3,6 +3,8 @@
 The case, its referrals, one outbox row per referral and the audit entries are
 written together, so nothing is published that is not committed, and nothing
 committed is left unpublished: the relay picks the outbox up from here.
+On PostgreSQL they go as one statement (`router.persistence.filing`); on
+other backends statement by statement in one transaction.
 """
 
 from __future__ import annotations

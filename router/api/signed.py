@@ -40,18 +40,16 @@ def roles_of(call: VerifiedCall) -> set[str]:
 def verify_request(roles: tuple[str, ...]) -> VerifiedCall:
     ctx = services()
     settings = ctx.settings
-    too_large = PayloadTooLarge(
-        f"The body may be at most {settings.max_body_bytes} bytes."
-    )
-    if (request.content_length or 0) > settings.max_body_bytes:
-        raise too_large
+    limit = settings.max_body_bytes
+    if (request.content_length or 0) > limit:
+        raise _too_large(limit)
     token = bearer_token(request.headers.get("Authorization"))
     # A chunked body has no length to check first: the app lets one byte past
     # the limit through to here (MAX_CONTENT_LENGTH), so a body cut at the
     # limit is told from a body that fits.
     body = request.get_data(cache=True)
-    if len(body) > settings.max_body_bytes:
-        raise too_large
+    if len(body) > limit:
+        raise _too_large(limit)
     if body and not request.is_json:
         raise UnsupportedMediaType("Send the body as application/json.")
 
@@ -68,3 +66,7 @@ def verify_request(roles: tuple[str, ...]) -> VerifiedCall:
         raise Forbidden(FORBIDDEN_KIND)
 
     return call
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The body may be at most {limit} bytes.")
