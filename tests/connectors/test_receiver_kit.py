@@ -207,6 +207,7 @@ def test_a_kit_process_killed_after_writing_gets_the_message_again(
     )
     assert died.returncode == -signal.SIGKILL
     assert Inbox(folder).referral_ids() == ["ref-6"]
+    written = Inbox(folder).path_of("ref-6").stat()
 
     again = kit_for(settings, private, Inbox(folder)).consume(
         max_messages=1, idle_timeout=5
@@ -214,6 +215,9 @@ def test_a_kit_process_killed_after_writing_gets_the_message_again(
 
     assert again == 1
     assert Inbox(folder).referral_ids() == ["ref-6"]
+    # Found there, not written again: the same file, untouched.
+    kept = Inbox(folder).path_of("ref-6").stat()
+    assert (kept.st_ino, kept.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
 
 
 class FollowUpClient:
